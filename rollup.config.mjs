@@ -1,0 +1,62 @@
+// Three builds:
+//   1. dist/npm/          npm ESM with .d.ts, dependencies left as imports
+//   2. dist/heygen-avatar.js  the script-tag bundle (minified ES module); livekit-client and the
+//                         Deepgram client become lazy chunks in dist/chunks/
+//   3. dist/node/         the server side (broker, offline stand-ins, CLIs) for Node ≥ 20
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import replace from '@rollup/plugin-replace';
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const version = () =>
+  replace({ preventAssignment: true, values: { __HEYGEN_AVATAR_VERSION__: JSON.stringify(pkg.version) } });
+const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
+const external = (id) =>
+  id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
+const browserTs = (extra = {}) =>
+  typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], exclude: ['src/broker/**', 'src/offline/**'], ...extra });
+
+export default [
+  {
+    input: { index: 'src/index.ts', 'element/define': 'src/element/define.ts' },
+    external,
+    plugins: [version(), browserTs({ declaration: true, declarationDir: 'dist/npm', outDir: 'dist/npm' })],
+    output: { dir: 'dist/npm', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
+  },
+  {
+    input: 'src/script.ts',
+    // @deepgram/sdk's ESM build has TypeScript's `this && this.__awaiter` helpers at top level.
+    onwarn(warning, warn) {
+      if (warning.code === 'THIS_IS_UNDEFINED' && warning.id?.includes('@deepgram/sdk')) return;
+      warn(warning);
+    },
+    plugins: [
+      version(),
+      replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
+      nodeResolve({ browser: true, exportConditions: ['browser', 'module', 'import', 'default'] }),
+      commonjs(),
+      browserTs(),
+      terser({ format: { comments: false }, compress: { passes: 2 } }),
+    ],
+    output: {
+      dir: 'dist',
+      format: 'es',
+      entryFileNames: 'heygen-avatar.js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      sourcemap: true,
+    },
+  },
+  {
+    input: { 'offline/index': 'src/offline/index.ts' },
+    external,
+    plugins: [
+      version(),
+      typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], outDir: 'dist/node' }),
+    ],
+    output: { dir: 'dist/node', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
+  },
+];

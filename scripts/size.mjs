@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Prints the gzip size of the script-tag bundle's up-front file and of its lazy chunks, from the
+// real build in dist/ (run `npm run build` first). `--json` prints the figures as JSON.
+import { readFileSync, readdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+/** Gzip budgets in bytes: the file a page loads up front, and everything one session loads. */
+export const BUDGETS = { upFront: 15 * 1024, session: 175 * 1024 };
+
+export function measureBundle() {
+  const file = (name) => {
+    const bytes = readFileSync(dist + name);
+    return { name, bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  };
+  const upFront = file('heygen-avatar.js');
+  const chunks = readdirSync(dist + 'chunks')
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => file(`chunks/${f}`))
+    .sort((a, b) => b.gzip - a.gzip);
+  const session = upFront.gzip + chunks.reduce((s, c) => s + c.gzip, 0);
+  return { upFront, chunks, session };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const m = measureBundle();
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(m, null, 2));
+  } else {
+    const kb = (n) => `${(n / 1024).toFixed(1).padStart(7)} KB`;
+    console.log(`${'file'.padEnd(48)}${'raw'.padStart(10)}${'gzip'.padStart(11)}`);
+    for (const f of [m.upFront, ...m.chunks]) console.log(`${f.name.padEnd(48)}${kb(f.bytes)}${kb(f.gzip)}`);
+    console.log(`up-front (gzip): ${kb(m.upFront.gzip)}   budget ${kb(BUDGETS.upFront)}`);
+    console.log(`whole session (gzip): ${kb(m.session)}   budget ${kb(BUDGETS.session)}`);
+  }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Runs every test layer and ends with the plain line `N passed, N failed`.
+//   node scripts/test.mjs                  build, then unit + browser + e2e
+//   node scripts/test.mjs unit browser     only those layers
+//   node scripts/test.mjs e2e --no-build   skip the build (dist/ must be current)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTestFixtures } from './fixtures.mjs';
+import { installLiveKit } from './livekit.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const build = !args.includes('--no-build');
+const asked = args.filter((a) => !a.startsWith('--'));
+const layers = asked.length ? asked : ['unit', 'browser', 'e2e'];
+const work = mkdtempSync(join(tmpdir(), 'heygen-avatar-test-'));
+const results = {};
+
+function run(cmd, argv, env = {}) {
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+if (build && run('npx', ['rollup', '-c', '--silent']) !== 0) {
+  console.log('build failed\n0 passed, 1 failed');
+  process.exit(1);
+}
+makeTestFixtures();
+
+if (layers.includes('unit')) {
+  const files = readdirSync(join(root, 'test/unit')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/unit/${f}`);
+  const tap = join(work, 'unit.tap');
+  const status = run(process.execPath, [
+    '--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...files,
+  ]);
+  const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const num = (name) => Number(text.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+  results.unit = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
+  if (status !== 0 && results.unit.failed === 0) results.unit.failed = 1;
+}
+
+const browserLayers = layers.filter((l) => l === 'browser' || l === 'e2e');
+if (browserLayers.length) {
+  if (browserLayers.includes('e2e')) installLiveKit();
+  const counts = join(work, 'wtr.json');
+  const status = run(
+    process.execPath,
+    [
+      '--import', 'tsx',
+      join(root, 'node_modules/@web/test-runner/dist/bin.js'),
+      '--config', 'web-test-runner.config.mjs',
+      ...browserLayers.map((l) => `test/${l}/**/*.test.ts`),
+    ],
+    { HEYGEN_AVATAR_WTR_COUNTS: counts },
+  );
+  const byLayer = existsSync(counts) ? JSON.parse(readFileSync(counts, 'utf8')) : {};
+  for (const l of browserLayers) {
+    results[l] = byLayer[l] ?? { passed: 0, failed: 0, skipped: 0 };
+  }
+  const failedSeen = browserLayers.some((l) => results[l].failed > 0);
+  if (status !== 0 && !failedSeen) results[browserLayers[0]].failed += 1;
+}
+
+rmSync(work, { recursive: true, force: true });
+let passed = 0;
+let failed = 0;
+console.log('');
+for (const l of layers) {
+  const r = results[l] ?? { passed: 0, failed: 1, skipped: 0 };
+  // A layer that ran nothing is a failure: a green run must have tested something.
+  if (r.passed + r.failed === 0) r.failed = 1;
+  // Skipped tests are defects here: they count as failures.
+  r.failed += r.skipped ?? 0;
+  console.log(`${l}: ${r.passed} passed, ${r.failed} failed`);
+  passed += r.passed;
+  failed += r.failed;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

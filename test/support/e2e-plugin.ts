@@ -1,0 +1,79 @@
+// web-test-runner plugin: the Node side of browser and e2e tests. Pages call these through
+// `executeServerCommand(name, payload)` from @web/test-runner-commands. Real servers only:
+// the LiveKit server binary, real publishers, and (later) the offline stand-ins.
+import type { TestRunnerPlugin } from '@web/test-runner';
+import { publishMedia, type MediaPublisher } from '../../src/offline/livekit/media-publisher.js';
+import { mintLiveKitToken } from '../../src/offline/livekit/tokens.js';
+// @ts-expect-error plain ESM script without types
+import { startLiveKit } from '../../scripts/livekit.mjs';
+
+interface LiveKitHandle {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  stop(): Promise<void>;
+}
+
+export function e2ePlugin(): TestRunnerPlugin {
+  let livekit: Promise<LiveKitHandle> | undefined;
+  const publishers = new Set<MediaPublisher>();
+  const ensureLiveKit = () => (livekit ??= startLiveKit() as Promise<LiveKitHandle>);
+
+  return {
+    name: 'heygen-avatar-e2e',
+
+    async executeCommand({ command, payload }) {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      switch (command) {
+        case 'livekit:publish': {
+          // Publishes a test pattern: `moving` (changing frames + a 440 Hz tone) or `frozen`
+          // (one still frame + silence), and returns what a viewer page needs to join.
+          const lk = await ensureLiveKit();
+          const room = String(args.room);
+          const moving = args.mode !== 'frozen';
+          let phase = 0;
+          const publisher = await publishMedia({
+            url: lk.url,
+            token: await mintLiveKitToken(lk, room, 'publisher'),
+            paint: (rgba, index) => paintTestPattern(rgba, 640, 360, moving ? index : 0),
+            pull: (pcm) => {
+              if (!moving) return;
+              for (let i = 0; i < pcm.length; i++) {
+                pcm[i] = Math.round(8000 * Math.sin(phase));
+                phase += (2 * Math.PI * 440) / 48_000;
+              }
+            },
+          });
+          publishers.add(publisher);
+          return { url: lk.url, token: await mintLiveKitToken(lk, room, `viewer-${room}`, { canPublish: false }) };
+        }
+        case 'livekit:stop-publishers': {
+          await Promise.all([...publishers].map((p) => p.close()));
+          publishers.clear();
+          return true;
+        }
+        default:
+          return undefined;
+      }
+    },
+
+    async serverStop() {
+      await Promise.all([...publishers].map((p) => p.close()));
+      if (livekit) await (await livekit).stop();
+    },
+  };
+}
+
+/** Vertical bars that scroll one step per frame, and a frame counter block in the corner. */
+function paintTestPattern(rgba: Uint8Array, width: number, height: number, index: number): void {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      const band = Math.floor((x + index * 8) / 40) % 4;
+      rgba[o] = band === 0 ? 230 : band === 1 ? 30 : 120;
+      rgba[o + 1] = band === 2 ? 220 : 40 + ((y * 200) / height) | 0;
+      rgba[o + 2] = band === 3 ? 240 : 60;
+      rgba[o + 3] = 255;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// Browser and e2e tests in Debian's Chromium (never a downloaded browser). Run through
+// scripts/test.mjs, which builds first, makes the speech fixtures and loads tsx so this
+// config can import the TypeScript test plugin.
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { defaultReporter } from '@web/test-runner';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { countReporter } from './test/support/count-reporter.mjs';
+import { e2ePlugin } from './test/support/e2e-plugin.ts';
+
+const chromium = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
+const fakeMic = fileURLToPath(new URL('./test/.fixtures/mic.wav', import.meta.url));
+
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  `--use-file-for-fake-audio-capture=${fakeMic}`,
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+export default {
+  rootDir: '.',
+  files: ['test/browser/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+  nodeResolve: { browser: true },
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  testsFinishTimeout: 10 * 60_000,
+  testFramework: { config: { timeout: 60_000 } },
+  browsers: [
+    chromeLauncher({
+      launchOptions: { executablePath: chromium, headless: true, args: chromiumArgs },
+    }),
+  ],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
+    e2ePlugin(),
+  ],
+  reporters: [defaultReporter(), countReporter({ outFile: process.env.HEYGEN_AVATAR_WTR_COUNTS })],
+};
