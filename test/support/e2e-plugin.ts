@@ -2,6 +2,8 @@
 // `executeServerCommand(name, payload)` from @web/test-runner-commands. Real servers only:
 // the LiveKit server binary, real publishers, and (later) the offline stand-ins.
 import type { TestRunnerPlugin } from '@web/test-runner';
+import { dispose } from '@livekit/rtc-node';
+import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
 import { publishMedia, type MediaPublisher } from '../../src/offline/livekit/media-publisher.js';
 import { mintLiveKitToken } from '../../src/offline/livekit/tokens.js';
 // @ts-expect-error plain ESM script without types
@@ -18,6 +20,10 @@ export function e2ePlugin(): TestRunnerPlugin {
   let livekit: Promise<LiveKitHandle> | undefined;
   const publishers = new Set<MediaPublisher>();
   const ensureLiveKit = () => (livekit ??= startLiveKit() as Promise<LiveKitHandle>);
+  let heygen: Promise<HeygenStandIn> | undefined;
+  const HEYGEN_KEY = 'e2e-heygen-key';
+  const ensureHeygen = () =>
+    (heygen ??= ensureLiveKit().then((lk) => startHeygenStandIn({ apiKey: HEYGEN_KEY, livekit: lk, maxConcurrentSessions: 5 })));
 
   return {
     name: 'heygen-avatar-e2e',
@@ -52,6 +58,29 @@ export function e2ePlugin(): TestRunnerPlugin {
           publishers.clear();
           return true;
         }
+        case 'heygen:session': {
+          // What a session broker does server side: a session token, then streaming.new.
+          const hg = await ensureHeygen();
+          const post = async (path: string, body: unknown, auth: Record<string, string>) => {
+            const res = await fetch(`${hg.url}/v1/${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: JSON.stringify(body),
+            });
+            return (await res.json()) as { code: number; data: any; message: string };
+          };
+          const { data } = await post('streaming.create_token', {}, { 'x-api-key': HEYGEN_KEY });
+          const created = await post(
+            'streaming.new',
+            { quality: 'medium', avatar_id: 'Anna_public_3', version: 'v2', video_encoding: 'VP8', language: 'en', ...(args.body as object) },
+            { authorization: `Bearer ${data.token}` },
+          );
+          if (created.code !== 100) throw new Error(`streaming.new failed: ${created.message}`);
+          return { apiBase: hg.url, token: data.token, session: created.data };
+        }
+        case 'heygen:open-sessions': {
+          return (await ensureHeygen()).openSessions;
+        }
         default:
           return undefined;
       }
@@ -59,7 +88,9 @@ export function e2ePlugin(): TestRunnerPlugin {
 
     async serverStop() {
       await Promise.all([...publishers].map((p) => p.close()));
+      if (heygen) await (await heygen).close();
       if (livekit) await (await livekit).stop();
+      await dispose();
     },
   };
 }

@@ -1,0 +1,61 @@
+// Speech for the synthetic avatar: espeak-ng speaks the task text, sox converts it to mono
+// 16-bit PCM at the LiveKit track's rate.
+import { spawn } from 'node:child_process';
+
+/** espeak-ng voices for the BCP-47 languages the widget knows; others fall back to the base language. */
+const VOICES: Record<string, string> = { en: 'en-us', 'en-us': 'en-us', 'en-gb': 'en-gb', ru: 'ru', de: 'de', fr: 'fr', es: 'es', it: 'it', pt: 'pt', uk: 'uk', pl: 'pl', zh: 'cmn', ja: 'ja' };
+
+export function espeakVoice(language: string | undefined): string {
+  const lang = (language ?? 'en').toLowerCase();
+  return VOICES[lang] ?? VOICES[lang.split('-')[0]] ?? 'en-us';
+}
+
+export interface SpeechOptions {
+  language?: string;
+  /** HeyGen voice rate, 0.5–1.5 (1 = espeak's 175 words per minute). */
+  rate?: number;
+  sampleRate?: number;
+}
+
+/** Synthesises `text` as mono Int16 PCM at `sampleRate` (default 48 kHz). */
+export function synthesizeSpeech(text: string, options: SpeechOptions = {}): Promise<Int16Array> {
+  const sampleRate = options.sampleRate ?? 48_000;
+  const wpm = Math.round(175 * (options.rate ?? 1));
+  return new Promise((resolve, reject) => {
+    const espeak = spawn('espeak-ng', ['-v', espeakVoice(options.language), '-s', String(wpm), '--stdout', '--', text], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const sox = spawn('sox', ['-t', 'wav', '-', '-t', 'raw', '-r', String(sampleRate), '-e', 'signed-integer', '-b', '16', '-c', '1', '-L', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    espeak.stdout.pipe(sox.stdin);
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    sox.stdout.on('data', (c: Buffer) => chunks.push(c));
+    sox.stderr.on('data', (c: Buffer) => (stderr += c));
+    espeak.stderr.on('data', (c: Buffer) => (stderr += c));
+    espeak.on('error', (err) => reject(new Error(`espeak-ng could not run: ${err.message}`)));
+    sox.on('error', (err) => reject(new Error(`sox could not run: ${err.message}`)));
+    sox.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`speech synthesis failed (sox exit ${code}): ${stderr.trim()}`));
+      const buf = Buffer.concat(chunks);
+      const pcm = new Int16Array(buf.length >> 1);
+      for (let i = 0; i < pcm.length; i++) pcm[i] = buf.readInt16LE(i * 2);
+      resolve(trimSilence(pcm, sampleRate));
+    });
+  });
+}
+
+/**
+ * Cuts espeak's leading and trailing silence (keeping 20 ms), so speech starts at once and the
+ * task's `duration_ms` is the length of what is heard.
+ */
+export function trimSilence(pcm: Int16Array, sampleRate: number, threshold = 300): Int16Array {
+  let first = 0;
+  while (first < pcm.length && Math.abs(pcm[first]) < threshold) first++;
+  let last = pcm.length - 1;
+  while (last > first && Math.abs(pcm[last]) < threshold) last--;
+  if (first >= last) return new Int16Array(0);
+  const margin = Math.round(sampleRate * 0.02);
+  return pcm.slice(Math.max(0, first - margin), Math.min(pcm.length, last + 1 + margin));
+}
