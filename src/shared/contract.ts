@@ -1,0 +1,97 @@
+// The session endpoint contract between the widget and a session broker (DESIGN.md §5).
+// Any back end can implement it; the shipped broker (src/broker) does. Shared by both sides:
+// types only, no runtime code.
+
+/** Body of `POST <token-endpoint>` (JSON). Every field is optional; the broker validates each. */
+export interface SessionRequest {
+  /** HeyGen avatar id, checked against the broker's allow-list. */
+  avatarId?: string;
+  quality?: 'low' | 'medium' | 'high';
+  voiceId?: string;
+  /** 0.5–1.5. */
+  voiceRate?: number;
+  /** BCP-47, e.g. `ru`, `en-US`. */
+  language?: string;
+  /** Deepgram model, e.g. `nova-2`. */
+  sttModel?: string;
+}
+
+/** Answer of `POST <token-endpoint>`: everything one session needs, and nothing long-lived. */
+export interface SessionResponse {
+  provider: 'heygen-streaming';
+  /** The avatar session's id (HeyGen `session_id`). */
+  sessionId: string;
+  /** Bearer token for this session's calls to the broker (STT refresh, LLM route, close). */
+  sessionKey: string;
+  heygen: {
+    /** API base, e.g. `https://api.heygen.com` (the widget appends `/v1/streaming.start` …). */
+    apiBase: string;
+    /** Session-scoped HeyGen token: `Authorization: Bearer <token>`. */
+    token: string;
+  };
+  livekit: {
+    url: string;
+    token: string;
+  };
+  stt: {
+    provider: 'deepgram';
+    /** Base URL of Deepgram's API, e.g. `https://api.deepgram.com` (the widget opens `/v1/listen`). */
+    url: string;
+    /** Temporary token, sent as WebSocket subprotocols `['bearer', token]`. */
+    token: string;
+    /** Seconds the token stays valid for opening a socket. */
+    expiresIn: number;
+    /** `POST` with `Authorization: Bearer <sessionKey>` → `SttTokenResponse`. */
+    refreshUrl: string;
+  };
+  /** The broker's default LLM route, when it has one: `POST` an `LlmRouteRequest`, read SSE. */
+  llm?: { url: string };
+  limits: {
+    /** Seconds the avatar session may last. */
+    sessionDurationSeconds: number;
+    /** Seconds of inactivity after which the avatar service closes the session. */
+    idleTimeoutSeconds: number;
+  };
+  /**
+   * Where to report the session closed: `POST` a `CloseRequest` as `text/plain` JSON (what
+   * `navigator.sendBeacon` sends on `pagehide`) or `application/json`. The broker then stops the
+   * avatar session.
+   */
+  closeUrl: string;
+}
+
+/** Answer of `POST stt.refreshUrl`. */
+export interface SttTokenResponse {
+  token: string;
+  expiresIn: number;
+}
+
+/** Body of `POST closeUrl`. */
+export interface CloseRequest {
+  sessionId: string;
+  sessionKey: string;
+}
+
+/** Body of `POST llm.url` (JSON, `Authorization: Bearer <sessionKey>`). */
+export interface LlmRouteRequest {
+  /** The conversation so far, oldest first, ending with the user's turn. */
+  messages: { role: 'user' | 'assistant'; content: string }[];
+}
+
+/**
+ * The LLM route answers `text/event-stream`; each event's `data:` is one of these as JSON.
+ * A stream ends with `done` or `error`.
+ */
+export type LlmRouteEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'done' }
+  | { type: 'error'; message: string; recoverable: boolean };
+
+/** Error body of every broker route (HTTP 4xx/5xx). */
+export interface BrokerError {
+  error: {
+    /** Stable code: `bad_request`, `forbidden_origin`, `rate_limited`, `over_capacity`, `upstream_error`, … */
+    code: string;
+    message: string;
+  };
+}
