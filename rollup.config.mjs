@@ -8,8 +8,11 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import replace from '@rollup/plugin-replace';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { basename } from 'node:path';
+import { rollup } from 'rollup';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const version = () =>
@@ -20,11 +23,41 @@ const external = (id) =>
 const browserTs = (extra = {}) =>
   typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], exclude: ['src/broker/**', 'src/offline/**'], ...extra });
 
+// AudioWorklet scripts: `import url from './x.ts?worklet'` bundles x.ts with what it imports into one
+// self-contained file (a worklet cannot import at run time), emits it as its own file (page CSPs often
+// block blob: worklets) and resolves to its URL, `new URL('…', import.meta.url).href`.
+const worklet = ({ fileName, minify = false }) => ({
+  name: 'worklet',
+  async resolveId(source, importer) {
+    if (!source.endsWith('?worklet')) return null;
+    const resolved = await this.resolve(source.slice(0, -'?worklet'.length), importer, { skipSelf: true });
+    return resolved && `\0worklet:${resolved.id}`;
+  },
+  async load(id) {
+    if (!id.startsWith('\0worklet:')) return null;
+    const input = id.slice('\0worklet:'.length);
+    const bundle = await rollup({
+      input,
+      plugins: [
+        typescript({ tsconfig: './tsconfig.json', include: ['src/capture/**/*.ts'], declaration: false, declarationMap: false, outDir: undefined, sourceMap: false }),
+        ...(minify ? [terser({ format: { comments: false } })] : []),
+      ],
+    });
+    const { output } = await bundle.generate({ format: 'es' });
+    await bundle.close();
+    for (const file of bundle.watchFiles) this.addWatchFile(file);
+    const code = output[0].code;
+    const hash = createHash('sha256').update(code).digest('hex').slice(0, 8);
+    const ref = this.emitFile({ type: 'asset', fileName: fileName(basename(input, '.ts'), hash), source: code });
+    return `export default import.meta.ROLLUP_FILE_URL_${ref};`;
+  },
+});
+
 export default [
   {
-    input: { index: 'src/index.ts', 'element/define': 'src/element/define.ts' },
+    input: { index: 'src/index.ts', 'element/define': 'src/element/define.ts', 'capture/microphone': 'src/capture/microphone.ts' },
     external,
-    plugins: [version(), browserTs({ declaration: true, declarationDir: 'dist/npm', outDir: 'dist/npm' })],
+    plugins: [version(), worklet({ fileName: (name) => `capture/${name}.js` }), browserTs({ declaration: true, declarationDir: 'dist/npm', outDir: 'dist/npm' })],
     output: { dir: 'dist/npm', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
   },
   {
@@ -39,6 +72,7 @@ export default [
       replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
       nodeResolve({ browser: true, exportConditions: ['browser', 'module', 'import', 'default'] }),
       commonjs(),
+      worklet({ fileName: (name, hash) => `chunks/${name}-${hash}.js`, minify: true }),
       browserTs(),
       terser({ format: { comments: false }, compress: { passes: 2 } }),
     ],
