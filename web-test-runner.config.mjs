@@ -7,7 +7,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { countReporter } from './test/support/count-reporter.mjs';
-import { e2ePlugin } from './test/support/e2e-plugin.ts';
+import { e2ePlugin, tokenFaultMiddleware } from './test/support/e2e-plugin.ts';
 
 const chromium = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
 const fakeMic = fileURLToPath(new URL('./test/.fixtures/mic.wav', import.meta.url));
@@ -41,6 +41,7 @@ export default {
       launchOptions: { executablePath: chromium, headless: true, args: chromiumArgs },
     }),
   ],
+  middleware: [tokenFaultMiddleware],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
     e2ePlugin(),

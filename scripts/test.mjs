@@ -24,7 +24,7 @@ function run(cmd, argv, env = {}) {
   return r.status ?? 1;
 }
 
-if (build && run('npx', ['rollup', '-c', '--silent']) !== 0) {
+if (build && run('npm', ['run', '--silent', 'build']) !== 0) {
   console.log('build failed\n0 passed, 1 failed');
   process.exit(1);
 }

@@ -2,24 +2,66 @@ import { css } from 'lit';
 
 export const styles = css`
   :host {
-    display: inline-block;
+    --_accent: var(--heygen-avatar-accent, #3b5bdb);
+    --_accent-contrast: var(--heygen-avatar-accent-contrast, #fff);
+    --_background: var(--heygen-avatar-background, #f4f4f6);
+    --_color: var(--heygen-avatar-color, #1b1b1f);
+    --_radius: var(--heygen-avatar-radius, 12px);
+    display: inline-flex;
+    flex-direction: column;
     box-sizing: border-box;
     width: var(--heygen-avatar-width, 360px);
+    max-width: 100%;
     font: var(--heygen-avatar-font, 14px/1.4 system-ui, sans-serif);
-    color: var(--heygen-avatar-color, #1b1b1f);
-    background: var(--heygen-avatar-background, #f4f4f6);
-    border-radius: var(--heygen-avatar-radius, 12px);
+    color: var(--_color);
+    background: var(--_background);
+    border-radius: var(--_radius);
     overflow: hidden;
+    box-shadow: var(--heygen-avatar-shadow, 0 2px 12px rgb(0 0 0 / 0.12));
   }
   :host([hidden]) {
     display: none;
   }
-  [part='stage'] {
+  :host([layout='floating']) {
+    position: fixed;
+    z-index: var(--heygen-avatar-z-index, 2147483000);
+    right: var(--heygen-avatar-offset, 16px);
+    bottom: var(--heygen-avatar-offset, 16px);
+  }
+  :host([layout='compact']) {
+    --heygen-avatar-width: 240px;
+  }
+  :host([layout='compact']) [part~='captions'],
+  :host([layout='compact']) [part~='text-form'] {
+    display: none;
+  }
+  [part~='stage'] {
     position: relative;
     aspect-ratio: 16 / 9;
     background: var(--heygen-avatar-stage-background, #202024);
   }
-  [part='controls'] {
+  video {
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+    display: block;
+  }
+  .overlay {
+    position: absolute;
+    inset: 0;
+    display: grid;
+    place-items: center;
+    text-align: center;
+    padding: 12px;
+    color: #fff;
+  }
+  .overlay[hidden] {
+    display: none;
+  }
+  [part~='error'] {
+    background: rgb(20 20 24 / 0.8);
+  }
+  [part~='controls'] {
     display: flex;
     gap: 8px;
     align-items: center;
@@ -30,15 +72,81 @@ export const styles = css`
     padding: 6px 14px;
     border: 0;
     border-radius: var(--heygen-avatar-button-radius, 8px);
-    background: var(--heygen-avatar-accent, #3b5bdb);
-    color: var(--heygen-avatar-accent-contrast, #fff);
+    background: var(--_accent);
+    color: var(--_accent-contrast);
     cursor: pointer;
   }
-  button:focus-visible {
+  button[aria-pressed='true'] {
+    background: var(--heygen-avatar-muted, #c92a2a);
+  }
+  button:disabled {
+    opacity: 0.5;
+    cursor: default;
+  }
+  button:focus-visible,
+  input:focus-visible {
     outline: 2px solid var(--heygen-avatar-focus, #1c7ed6);
     outline-offset: 2px;
   }
-  [part='status'] {
+  [part~='status'] {
     flex: 1;
+  }
+  [part~='meter'] {
+    width: 48px;
+    height: 6px;
+    border-radius: 3px;
+    background: rgb(0 0 0 / 0.12);
+    overflow: hidden;
+  }
+  [part~='meter'] > span {
+    display: block;
+    height: 100%;
+    background: var(--_accent);
+    transform-origin: left;
+    transition: transform 80ms linear;
+  }
+  [part~='captions'] {
+    max-height: var(--heygen-avatar-captions-height, 8em);
+    overflow-y: auto;
+    padding: 0 8px;
+    margin: 0;
+    list-style: none;
+  }
+  [part~='captions'] li {
+    margin: 2px 0;
+  }
+  [part~='captions'] .who {
+    font-weight: 600;
+    margin-inline-end: 4px;
+  }
+  [part~='captions'] .interim {
+    opacity: 0.65;
+  }
+  [part~='text-form'] {
+    display: flex;
+    gap: 8px;
+    padding: 8px;
+  }
+  [part~='text-form'] input {
+    flex: 1;
+    font: inherit;
+    padding: 6px 8px;
+    border: 1px solid rgb(0 0 0 / 0.25);
+    border-radius: 6px;
+    background: #fff;
+    color: inherit;
+  }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+  @media (prefers-reduced-motion: reduce) {
+    [part~='meter'] > span {
+      transition: none;
+    }
   }
 `;

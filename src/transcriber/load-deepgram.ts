@@ -1,6 +1,9 @@
-export type DeepgramModule = typeof import('@deepgram/sdk');
+export type DeepgramListenModule = typeof import('@deepgram/sdk/listen/v1');
 
-/** Loads the Deepgram client on first use, so the script a page loads up front stays small. */
-export function loadDeepgram(): Promise<DeepgramModule> {
-  return import('@deepgram/sdk');
+/**
+ * Loads Deepgram's live-listen client on first use. Only `listen/v1` is imported: the SDK's root
+ * entry pulls every API client into the chunk (31 KB gzip instead of 12).
+ */
+export function loadDeepgram(): Promise<DeepgramListenModule> {
+  return import('@deepgram/sdk/listen/v1');
 }

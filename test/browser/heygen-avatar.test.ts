@@ -1,6 +1,17 @@
-// The script-tag bundle (dist/heygen-avatar.js, built from src/) registers <heygen-avatar>.
+// The script-tag bundle (dist/heygen-avatar.js, built from src/) registers <heygen-avatar>; these
+// tests need no session: attributes, UI, accessibility, and failures of the token endpoint.
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../dist/heygen-avatar.js';
+import type { HeygenAvatar } from '../../src/element/heygen-avatar.js';
+
+function warnings() {
+  const seen: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    seen.push(args.map(String).join(' '));
+  };
+  return { seen, restore: () => (console.warn = original) };
+}
 
 describe('<heygen-avatar> from the script bundle', () => {
   it('is registered as a custom element', () => {
@@ -9,21 +20,113 @@ describe('<heygen-avatar> from the script bundle', () => {
     expect(document.createElement('heygen-avatar')).to.be.instanceOf(ctor!);
   });
 
-  it('renders a start button and an idle status, and passes an accessibility audit', async () => {
-    const el = await fixture<HTMLElement>(html`<heygen-avatar></heygen-avatar>`);
-    const button = el.shadowRoot!.querySelector('button[part~="start-button"]');
-    expect(button?.textContent?.trim()).to.equal('Start');
-    expect(el.shadowRoot!.querySelector('[role="status"]')?.textContent?.trim()).to.equal('idle');
+  it('renders start, mute, meter, status, captions and text box, and passes an accessibility audit', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en"></heygen-avatar>`);
+    const root = el.shadowRoot!;
+    expect(root.querySelector('[part~="start-button"]')!.textContent!.trim()).to.equal('Start');
+    expect(root.querySelector('[part~="mute-button"]')!.hasAttribute('disabled')).to.be.true;
+    expect(root.querySelector('[role="status"]')!.textContent!.trim()).to.equal('Press start to talk');
+    expect(root.querySelector('[part~="captions"]')!.getAttribute('aria-live')).to.equal('polite');
+    expect(root.querySelector('input[name="message"]')).to.exist;
+    expect(el.state).to.equal('idle');
     await expect(el).shadowDom.to.be.accessible();
   });
 
-  it('reports a missing token-endpoint with an error event instead of throwing', async () => {
-    const el = await fixture<HTMLElement & { start(): Promise<void>; state: string }>(html`<heygen-avatar></heygen-avatar>`);
+  it('speaks Russian by default and follows the page language', async () => {
+    const ru = await fixture<HeygenAvatar>(html`<heygen-avatar></heygen-avatar>`);
+    expect(ru.shadowRoot!.querySelector('[part~="start-button"]')!.textContent!.trim()).to.equal('Начать');
+    const wrapper = await fixture<HTMLElement>(html`<div lang="en-GB"><heygen-avatar></heygen-avatar></div>`);
+    const en = wrapper.querySelector('heygen-avatar')!;
+    await en.updateComplete;
+    expect(en.shadowRoot!.querySelector('[part~="start-button"]')!.textContent!.trim()).to.equal('Start');
+  });
+
+  it('hides captions and the text box on request', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar no-captions no-text-input></heygen-avatar>`);
+    expect(el.shadowRoot!.querySelector('[part~="captions"]')).to.be.null;
+    expect(el.shadowRoot!.querySelector('[part~="text-form"]')).to.be.null;
+  });
+
+  it('warns once and fires an attribute error for each bad value, never throwing, and keeps the defaults', async () => {
+    const w = warnings();
+    const errors: string[] = [];
+    const listener = (e: Event) => errors.push((e as CustomEvent).detail.message);
+    document.addEventListener('heygen-avatar:error', listener);
+    try {
+      const el = await fixture<HeygenAvatar>(html`<heygen-avatar quality="ultra" voice-rate="9" endpointing="soon" language="en"></heygen-avatar>`);
+      expect(errors.length).to.equal(3);
+      expect(errors.some((m) => m.startsWith('quality="ultra"'))).to.be.true;
+      expect(errors.some((m) => m.startsWith('voice-rate="9"'))).to.be.true;
+      expect(errors.some((m) => m.startsWith('endpointing="soon"'))).to.be.true;
+      expect(w.seen.filter((m) => m.startsWith('heygen-avatar ')).length).to.equal(3);
+      el.setAttribute('quality', 'high');
+      el.setAttribute('layout', 'diagonal');
+      await el.updateComplete;
+      expect(errors.length).to.equal(4);
+      expect(errors[3]).to.match(/^layout="diagonal"/);
+    } finally {
+      w.restore();
+      document.removeEventListener('heygen-avatar:error', listener);
+    }
+  });
+
+  it('reports a missing token-endpoint with a message and an error event instead of throwing', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en"></heygen-avatar>`);
+    const w = warnings();
     const error = oneEvent(el, 'heygen-avatar:error');
     await el.start();
+    w.restore();
     const { detail } = await error;
     expect(detail.type).to.equal('attribute');
     expect(detail.recoverable).to.equal(false);
     expect(el.state).to.equal('error');
+    expect(el.shadowRoot!.querySelector('[part~="error"]')!.textContent!.trim()).to.equal('Could not start the conversation. Please try again later.');
+  });
+
+  for (const [kind, status, recoverable] of [
+    ['500', 500, true],
+    ['401', 401, false],
+    ['bad-json', 200, false],
+    ['not-json', 502, true],
+  ] as const) {
+    it(`a token endpoint answering ${kind} ends in a visible message and one token-endpoint error`, async () => {
+      const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en" token-endpoint="/_token-fault/${kind}"></heygen-avatar>`);
+      const errors: any[] = [];
+      el.addEventListener('heygen-avatar:error', (e) => errors.push(e.detail));
+      const w = warnings();
+      await el.start();
+      w.restore();
+      expect(errors.length).to.equal(1);
+      expect(errors[0].type).to.equal('token-endpoint');
+      expect(errors[0].recoverable).to.equal(recoverable);
+      if (kind !== 'bad-json') expect(errors[0].message).to.include(String(status));
+      expect(el.state).to.equal('error');
+      const shown = el.shadowRoot!.querySelector('[part~="error"]')!;
+      expect(shown.hasAttribute('hidden')).to.be.false;
+      expect(shown.textContent!.trim()).to.equal('Could not start the conversation. Please try again later.');
+      expect(w.seen.length).to.be.greaterThan(0);
+      expect(el.shadowRoot!.querySelector('[part~="start-button"]')!.textContent!.trim()).to.equal('Start');
+    });
+  }
+
+  it('a token endpoint that cannot be reached is a recoverable token-endpoint error', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en" token-endpoint="http://127.0.0.1:9/session"></heygen-avatar>`);
+    const error = oneEvent(el, 'heygen-avatar:error');
+    const w = warnings();
+    await el.start();
+    w.restore();
+    const { detail } = await error;
+    expect(detail.type).to.equal('token-endpoint');
+    expect(detail.recoverable).to.be.true;
+    expect(detail.message).to.include('could not be reached');
+  });
+
+  it('say() and send() before start() reject with a clear message', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar></heygen-avatar>`);
+    let message = '';
+    await el.say('hi').catch((e: Error) => (message = e.message));
+    expect(message).to.equal('heygen-avatar: say() needs a running session; call start() first');
+    await el.send('hi').catch((e: Error) => (message = e.message));
+    expect(message).to.equal('heygen-avatar: send() needs a running session; call start() first');
   });
 });

@@ -6,7 +6,6 @@ import { dispose } from '@livekit/rtc-node';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
 import { publishMedia, type MediaPublisher } from '../../src/offline/livekit/media-publisher.js';
 import { mintLiveKitToken } from '../../src/offline/livekit/tokens.js';
-// @ts-expect-error plain ESM script without types
 import { startLiveKit } from '../../scripts/livekit.mjs';
 
 interface LiveKitHandle {
@@ -14,6 +13,23 @@ interface LiveKitHandle {
   apiKey: string;
   apiSecret: string;
   stop(): Promise<void>;
+}
+
+/** Koa middleware: token endpoints that fail the ways real ones do, for the element's error tests. */
+export async function tokenFaultMiddleware(ctx: { path: string; status: number; body: unknown; set(k: string, v: string): void }, next: () => Promise<void>) {
+  const m = /^\/_token-fault\/([\w-]+)$/.exec(ctx.path);
+  if (!m) return next();
+  const kind = m[1];
+  ctx.status = kind === 'bad-json' ? 200 : kind === 'not-json' ? 502 : Number(kind);
+  if (kind === 'not-json') {
+    ctx.set('content-type', 'text/html');
+    ctx.body = '<html><body>Bad gateway</body></html>';
+  } else {
+    ctx.set('content-type', 'application/json');
+    ctx.body = kind === 'bad-json'
+      ? JSON.stringify({ provider: 'heygen-streaming', sessionId: 42 })
+      : JSON.stringify({ error: { code: 'upstream_error', message: 'the avatar service failed' } });
+  }
 }
 
 export function e2ePlugin(): TestRunnerPlugin {

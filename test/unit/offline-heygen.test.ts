@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dispose } from '@livekit/rtc-node';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.ts';
-// @ts-expect-error plain ESM script without types
 import { startLiveKit } from '../../scripts/livekit.mjs';
 
 let livekit: { url: string; apiKey: string; apiSecret: string; stop(): Promise<void> };

@@ -90,9 +90,21 @@ export interface HeygenStandIn {
   faults: FaultPlan;
   /** Sessions not yet closed (new or connected). */
   readonly openSessions: number;
+  /** Every accepted `streaming.task`, in order (for tests and benchmarks). */
+  readonly tasks: readonly TaskRecord[];
   /** Why each closed session ended, by id: `stopped`, `idle_timeout`, `duration_limit`, `expired`. */
   closedReason(sessionId: string): string | undefined;
   close(): Promise<void>;
+}
+
+export interface TaskRecord {
+  sessionId: string;
+  taskId: string;
+  text: string;
+  taskType: 'repeat' | 'talk';
+  /** When the request arrived (ms, performance.timeOrigin based: Date.now() precision). */
+  receivedAt: number;
+  durationMs: number;
 }
 
 const QUALITIES = ['low', 'medium', 'high'];
@@ -110,6 +122,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
   const rooms = new RoomServiceClient(livekitHttp, options.livekit.apiKey, options.livekit.apiSecret);
   const faults = new FaultPlan();
   const sessions = new Map<string, Session>();
+  const tasks: TaskRecord[] = [];
   /** Session tokens from streaming.create_token → the session they created (once bound). */
   const tokens = new Map<string, { expires: number; sessionId?: string }>();
 
@@ -262,6 +275,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
       if (text.length > maxTaskLength) throw new HeygenError('invalidParameter', `text longer than ${maxTaskLength} characters`);
       const type = body.task_type ?? 'repeat';
       if (type !== 'repeat' && type !== 'talk') throw new HeygenError('invalidParameter', 'task_type must be repeat or talk');
+      const receivedAt = Date.now();
       const mode = body.task_mode ?? 'async';
       if (mode !== 'sync' && mode !== 'async') throw new HeygenError('invalidParameter', 'task_mode must be sync or async');
       touch(s);
@@ -271,6 +285,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
       const taskId = `${s.id.slice(0, 8)}-${++s.tasks}`;
       const durationMs = Math.round((pcm.length / AVATAR_SAMPLE_RATE) * 1000);
       if (!s.avatar) throw new HeygenError('sessionClosed');
+      tasks.push({ sessionId: s.id, taskId, text, taskType: type, receivedAt, durationMs });
       const done = s.avatar.speak({ taskId, text: spoken, pcm });
       if (mode === 'sync') await done;
       ok(res, { task_id: taskId, duration_ms: durationMs });
@@ -367,6 +382,10 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
     try {
       if (await handleFaultControl(req, res, faults)) return;
       const url = new URL(req.url ?? '/', 'http://local');
+      if (url.pathname === '/_tasks' && req.method === 'GET') {
+        sendJson(res, 200, { tasks });
+        return;
+      }
       if (url.pathname === '/_sessions' && req.method === 'GET') {
         sendJson(res, 200, { open: open().length, sessions: open().map((s) => ({ session_id: s.id, status: s.status })) });
         return;
@@ -413,6 +432,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
     get openSessions() {
       return open().length;
     },
+    tasks,
     closedReason: (id) => sessions.get(id)?.closedReason,
     async close() {
       await Promise.all(open().map((s) => closeSession(s, 'stopped')));

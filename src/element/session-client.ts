@@ -1,0 +1,107 @@
+// The widget's side of the session endpoint contract: ask the token endpoint (or the page's
+// `tokenProvider`) for one session's credentials, and check the answer. DOM-free.
+import type { SessionRequest, SessionResponse, SttTokenResponse } from '../shared/contract.js';
+
+/** A failure of the session endpoint, with what the element should tell the visitor. */
+export class SessionEndpointError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, 0 when the endpoint could not be reached. */
+    readonly status: number,
+    readonly recoverable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SessionEndpointError';
+  }
+}
+
+export type TokenProvider = (request: SessionRequest, signal: AbortSignal) => Promise<SessionResponse>;
+
+/** POSTs the session request to `endpoint` and returns the validated answer. */
+export async function requestSession(
+  endpoint: string,
+  request: SessionRequest,
+  signal: AbortSignal,
+  fetchImpl: typeof fetch = fetch,
+): Promise<SessionResponse> {
+  let res: Response;
+  try {
+    res = await fetchImpl(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(request),
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (cause) {
+    if (signal.aborted) throw cause;
+    throw new SessionEndpointError(`the token endpoint ${endpoint} could not be reached`, 0, true, { cause });
+  }
+  let body: unknown;
+  const text = await res.text();
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new SessionEndpointError(
+      `the token endpoint answered HTTP ${res.status} with a body that is not JSON`,
+      res.status,
+      res.status >= 500 || res.status === 429,
+    );
+  }
+  if (!res.ok) {
+    const detail = (body as { error?: { message?: unknown } })?.error?.message;
+    throw new SessionEndpointError(
+      `the token endpoint answered HTTP ${res.status}${typeof detail === 'string' ? `: ${detail}` : ''}`,
+      res.status,
+      res.status >= 500 || res.status === 429,
+    );
+  }
+  return validateSessionResponse(body);
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** Checks the shape of a session answer; throws a SessionEndpointError naming the first bad field. */
+export function validateSessionResponse(body: unknown): SessionResponse {
+  const b = body as Partial<SessionResponse> | null;
+  const bad = (field: string) => new SessionEndpointError(`the token endpoint's answer lacks a valid "${field}"`, 200, false);
+  if (!b || typeof b !== 'object') throw bad('body');
+  if (b.provider !== 'heygen-streaming') throw bad('provider');
+  if (!isString(b.sessionId)) throw bad('sessionId');
+  if (!isString(b.sessionKey)) throw bad('sessionKey');
+  if (!isString(b.heygen?.apiBase)) throw bad('heygen.apiBase');
+  if (!isString(b.heygen?.token)) throw bad('heygen.token');
+  if (!isString(b.livekit?.url)) throw bad('livekit.url');
+  if (!isString(b.livekit?.token)) throw bad('livekit.token');
+  if (!isString(b.stt?.url)) throw bad('stt.url');
+  if (!isString(b.stt?.token)) throw bad('stt.token');
+  if (!isString(b.stt?.refreshUrl)) throw bad('stt.refreshUrl');
+  if (!isString(b.closeUrl)) throw bad('closeUrl');
+  if (b.llm !== undefined && !isString(b.llm?.url)) throw bad('llm.url');
+  if (typeof b.limits?.sessionDurationSeconds !== 'number') throw bad('limits.sessionDurationSeconds');
+  return b as SessionResponse;
+}
+
+/** Asks the broker for a fresh STT token (reconnects). */
+export async function refreshSttToken(session: SessionResponse, signal: AbortSignal, fetchImpl: typeof fetch = fetch): Promise<SttTokenResponse> {
+  const res = await fetchImpl(session.stt.refreshUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session.sessionKey}` },
+    signal,
+  });
+  if (!res.ok) throw new SessionEndpointError(`the STT token refresh answered HTTP ${res.status}`, res.status, res.status >= 500 || res.status === 429);
+  const body = (await res.json()) as SttTokenResponse;
+  if (!isString(body.token)) throw new SessionEndpointError('the STT token refresh answer lacks a token', res.status, false);
+  return body;
+}
+
+/** Reports the session closed; with `beacon`, survives the page going away (pagehide). */
+export function reportSessionClosed(session: SessionResponse, beacon: boolean, fetchImpl: typeof fetch = fetch): void {
+  const body = JSON.stringify({ sessionId: session.sessionId, sessionKey: session.sessionKey });
+  if (beacon && typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function') {
+    // text/plain keeps the beacon a simple request (no CORS preflight).
+    if (navigator.sendBeacon(session.closeUrl, new Blob([body], { type: 'text/plain' }))) return;
+  }
+  fetchImpl(session.closeUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body, keepalive: true }).catch(() => undefined);
+}

@@ -1,0 +1,99 @@
+// UI strings, chosen by the conversation language (Russian for `ru*`, English otherwise).
+
+export interface UiStrings {
+  start: string;
+  stop: string;
+  mute: string;
+  unmute: string;
+  send: string;
+  typeHere: string;
+  enableSound: string;
+  you: string;
+  avatar: string;
+  captions: string;
+  micLevel: string;
+  states: Record<'idle' | 'connecting' | 'listening' | 'thinking' | 'speaking' | 'ended' | 'error', string>;
+  errors: {
+    tokenEndpoint: string;
+    microphone: string;
+    microphoneDenied: string;
+    avatar: string;
+    transcriber: string;
+    llm: string;
+    livekit: string;
+    load: string;
+    session: string;
+  };
+}
+
+const en: UiStrings = {
+  start: 'Start',
+  stop: 'Stop',
+  mute: 'Mute microphone',
+  unmute: 'Unmute microphone',
+  send: 'Send',
+  typeHere: 'Type a message',
+  enableSound: 'Tap to enable sound',
+  you: 'You',
+  avatar: 'Avatar',
+  captions: 'Conversation',
+  micLevel: 'Microphone level',
+  states: {
+    idle: 'Press start to talk',
+    connecting: 'Connecting…',
+    listening: 'Listening',
+    thinking: 'Thinking…',
+    speaking: 'Speaking',
+    ended: 'Conversation ended',
+    error: 'Something went wrong',
+  },
+  errors: {
+    tokenEndpoint: 'Could not start the conversation. Please try again later.',
+    microphone: 'The microphone could not be used. You can type instead.',
+    microphoneDenied: 'Microphone access was blocked. You can type instead, or allow the microphone and start again.',
+    avatar: 'The avatar service did not answer. Please try again.',
+    transcriber: 'Speech recognition stopped working. You can type instead.',
+    llm: 'The answer could not be generated. Please ask again.',
+    livekit: 'The video connection was lost.',
+    load: 'Part of the widget could not be loaded. Check your connection and try again.',
+    session: 'The conversation ended.',
+  },
+};
+
+const ru: UiStrings = {
+  start: 'Начать',
+  stop: 'Завершить',
+  mute: 'Выключить микрофон',
+  unmute: 'Включить микрофон',
+  send: 'Отправить',
+  typeHere: 'Введите сообщение',
+  enableSound: 'Нажмите, чтобы включить звук',
+  you: 'Вы',
+  avatar: 'Аватар',
+  captions: 'Разговор',
+  micLevel: 'Уровень микрофона',
+  states: {
+    idle: 'Нажмите «Начать», чтобы поговорить',
+    connecting: 'Подключение…',
+    listening: 'Слушаю',
+    thinking: 'Думаю…',
+    speaking: 'Говорю',
+    ended: 'Разговор завершён',
+    error: 'Что-то пошло не так',
+  },
+  errors: {
+    tokenEndpoint: 'Не удалось начать разговор. Попробуйте позже.',
+    microphone: 'Микрофон недоступен. Можно писать текстом.',
+    microphoneDenied: 'Доступ к микрофону запрещён. Можно писать текстом или разрешить микрофон и начать снова.',
+    avatar: 'Сервис аватара не отвечает. Попробуйте ещё раз.',
+    transcriber: 'Распознавание речи перестало работать. Можно писать текстом.',
+    llm: 'Не удалось получить ответ. Спросите ещё раз.',
+    livekit: 'Видеосвязь прервалась.',
+    load: 'Не удалось загрузить часть виджета. Проверьте соединение и попробуйте снова.',
+    session: 'Разговор завершён.',
+  },
+};
+
+export function stringsFor(language: string): UiStrings {
+  return language.toLowerCase().startsWith('ru') ? ru : en;
+}

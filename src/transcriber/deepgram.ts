@@ -1,0 +1,197 @@
+// Deepgram live transcription from the browser, through @deepgram/sdk's listen v1 socket, with a
+// temporary token as the `bearer` subprotocol. Keeps the socket alive while no audio flows,
+// flushes on demand, and reopens a dropped socket with a fresh token, replaying the audio
+// captured while it was down.
+import { createNanoEvents } from 'nanoevents';
+import type { TranscriptUpdate } from '../conversation/conversation.js';
+import { loadDeepgram } from './load-deepgram.js';
+
+export interface DeepgramOptions {
+  /** API base (https://api.deepgram.com or the offline stand-in). */
+  url: string;
+  token: string;
+  language: string;
+  model: string;
+  /** Milliseconds of silence that end speech (`speech_final`). */
+  endpointing: number;
+  utteranceEndMs: number;
+  /** Returns a fresh temporary token for a reconnect. */
+  refreshToken: () => Promise<string>;
+  /** Send KeepAlive when no audio was sent for this long (ms, default 4000; Deepgram closes after ~10 s). */
+  keepAliveMs?: number;
+}
+
+export interface TranscriberEvents {
+  transcript(update: TranscriptUpdate & { start: number; duration: number; fromFinalize: boolean }): void;
+  utteranceEnd(): void;
+  speechStarted(): void;
+  /** `open`, `reconnecting` (dropped; reopening), `closed` (for good). */
+  status(status: 'open' | 'reconnecting' | 'closed'): void;
+  error(error: Error, recoverable: boolean): void;
+}
+
+type V1Socket = Awaited<ReturnType<import('@deepgram/sdk/listen/v1').V1Client['connect']>>;
+
+/** Audio kept while the socket is down (about 30 s of 16 kHz Int16). */
+const MAX_BUFFERED_BYTES = 30 * 16_000 * 2;
+const MAX_RECONNECTS = 4;
+
+export class DeepgramTranscriber {
+  readonly #events = createNanoEvents<TranscriberEvents>();
+  readonly #options: DeepgramOptions;
+  #token: string;
+  #socket: V1Socket | undefined;
+  #open = false;
+  #closing = false;
+  #pending: ArrayBuffer[] = [];
+  #pendingBytes = 0;
+  #lastSend = 0;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: DeepgramOptions) {
+    this.#options = options;
+    this.#token = options.token;
+  }
+
+  on<E extends keyof TranscriberEvents>(event: E, listener: TranscriberEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Opens the socket; resolves once it is open. */
+  async open(): Promise<void> {
+    await this.#connect();
+    const every = this.#options.keepAliveMs ?? 4000;
+    this.#keepAlive = setInterval(() => {
+      if (this.#open && performance.now() - this.#lastSend >= every) this.#sendJson({ type: 'KeepAlive' });
+    }, Math.min(1000, every));
+  }
+
+  /** Sends one frame of linear16 audio; kept for replay while the socket is reconnecting. */
+  send(frame: ArrayBuffer): void {
+    if (this.#closing) return;
+    if (this.#open && this.#socket) {
+      this.#socket.sendMedia(frame);
+      this.#lastSend = performance.now();
+      return;
+    }
+    this.#pending.push(frame);
+    this.#pendingBytes += frame.byteLength;
+    while (this.#pendingBytes > MAX_BUFFERED_BYTES) this.#pendingBytes -= this.#pending.shift()!.byteLength;
+  }
+
+  /** Asks Deepgram to flush what it has heard (push-to-talk release, text mode). */
+  finalize(): void {
+    this.#sendJson({ type: 'Finalize' });
+  }
+
+  /** Closes for good: CloseStream, then the socket. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#keepAlive);
+    this.#sendJson({ type: 'CloseStream' });
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#open = false;
+    // Let CloseStream leave before the close frame.
+    setTimeout(() => socket?.close(), 50);
+    this.#events.emit('status', 'closed');
+  }
+
+  #sendJson(message: { type: 'KeepAlive' | 'Finalize' | 'CloseStream' }): void {
+    const socket = this.#socket;
+    if (!this.#open || !socket) return;
+    try {
+      if (message.type === 'KeepAlive') socket.sendKeepAlive(message as never);
+      else if (message.type === 'Finalize') socket.sendFinalize(message as never);
+      else socket.sendCloseStream(message as never);
+      this.#lastSend = performance.now();
+    } catch {
+      // closed under us: the close handler reconnects
+    }
+  }
+
+  async #connect(): Promise<void> {
+    const { V1Client } = await loadDeepgram();
+    const o = this.#options;
+    const client = new V1Client({ baseUrl: o.url, apiKey: 'unused-in-browser' } as never);
+    const socket = await client.connect({
+      model: o.model,
+      language: o.language,
+      smart_format: 'true',
+      interim_results: 'true',
+      utterance_end_ms: String(o.utteranceEndMs),
+      vad_events: 'true',
+      endpointing: String(o.endpointing),
+      encoding: 'linear16',
+      channels: '1',
+      sample_rate: '16000',
+      protocols: ['bearer', this.#token],
+      reconnectAttempts: 0,
+    } as never);
+    this.#socket = socket;
+    socket.on('message', (m: unknown) => this.#onMessage(m as Record<string, unknown>));
+    socket.on('close', (event: { code?: number; reason?: string }) => this.#onClose(socket, event));
+    await socket.waitForOpen();
+    this.#open = true;
+    this.#lastSend = performance.now();
+    this.#events.emit('status', 'open');
+    const replay = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    for (const frame of replay) socket.sendMedia(frame);
+  }
+
+  #onMessage(m: Record<string, unknown>): void {
+    switch (m.type) {
+      case 'Results': {
+        const alt = (m.channel as { alternatives?: { transcript?: string }[] })?.alternatives?.[0];
+        this.#events.emit('transcript', {
+          text: alt?.transcript ?? '',
+          isFinal: m.is_final === true,
+          speechFinal: m.speech_final === true,
+          fromFinalize: m.from_finalize === true,
+          start: Number(m.start) || 0,
+          duration: Number(m.duration) || 0,
+        });
+        break;
+      }
+      case 'UtteranceEnd':
+        this.#events.emit('utteranceEnd');
+        break;
+      case 'SpeechStarted':
+        this.#events.emit('speechStarted');
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onClose(socket: V1Socket, event: { code?: number; reason?: string }): void {
+    if (socket !== this.#socket || this.#closing) return;
+    this.#open = false;
+    this.#socket = undefined;
+    void this.#reconnect(event);
+  }
+
+  /** Reopens with a fresh token, backing off; gives up (non-recoverable error) after a few tries. */
+  async #reconnect(event: { code?: number; reason?: string }): Promise<void> {
+    this.#events.emit('status', 'reconnecting');
+    let lastError: unknown;
+    for (let attempt = 0; attempt < MAX_RECONNECTS && !this.#closing; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
+      try {
+        this.#token = await this.#options.refreshToken();
+        if (this.#closing) return;
+        await this.#connect();
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (this.#closing) return;
+    const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+    this.#events.emit('error', new Error(`the transcription socket closed (${event.code ?? '?'}) and could not be reopened${why}`), false);
+    this.close();
+  }
+}
