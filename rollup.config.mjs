@@ -11,6 +11,7 @@ import typescript from '@rollup/plugin-typescript';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { basename } from 'node:path';
 import { rollup } from 'rollup';
 
@@ -53,6 +54,17 @@ const worklet = ({ fileName, minify = false }) => ({
   },
 });
 
+// The script bundle loads Deepgram's listen socket without the SDK's HTTP client (see the shim).
+const deepgramSdkDir = fileURLToPath(new URL('./node_modules/@deepgram/sdk/', import.meta.url));
+const slimDeepgram = () => ({
+  name: 'slim-deepgram',
+  resolveId(source) {
+    if (source === '@deepgram/sdk/listen/v1') return fileURLToPath(new URL('./src/transcriber/deepgram-listen-slim.js', import.meta.url));
+    if (source.startsWith('@deepgram/sdk/dist/')) return deepgramSdkDir + source.slice('@deepgram/sdk/'.length);
+    return null;
+  },
+});
+
 export default [
   {
     input: { index: 'src/index.ts', 'element/define': 'src/element/define.ts', 'capture/microphone': 'src/capture/microphone.ts' },
@@ -70,6 +82,7 @@ export default [
     plugins: [
       version(),
       replace({ preventAssignment: true, values: { 'process.env.NODE_ENV': JSON.stringify('production') } }),
+      slimDeepgram(),
       nodeResolve({ browser: true, exportConditions: ['browser', 'module', 'import', 'default'] }),
       commonjs(),
       worklet({ fileName: (name, hash) => `chunks/${name}-${hash}.js`, minify: true }),

@@ -114,7 +114,8 @@ export class DeepgramTranscriber {
   async #connect(): Promise<void> {
     const { V1Client } = await loadDeepgram();
     const o = this.#options;
-    const client = new V1Client({ baseUrl: o.url, apiKey: 'unused-in-browser' } as never);
+    // Browsers take ws(s):// for WebSockets; the session endpoint may give the API's http(s) base.
+    const client = new V1Client({ baseUrl: o.url.replace(/^http/, 'ws'), apiKey: 'unused-in-browser' } as never);
     const socket = await client.connect({
       model: o.model,
       language: o.language,

@@ -1,0 +1,25 @@
+// Size budgets of the script-tag bundle, measured on the real build in dist/ (npm test builds first).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { BUDGETS, measureBundle } from '../../scripts/size.mjs';
+
+describe('script bundle size (gzip)', () => {
+  const m = measureBundle();
+
+  it(`the up-front file stays within ${BUDGETS.upFront / 1024} KB`, () => {
+    assert.ok(m.upFront.gzip <= BUDGETS.upFront, `heygen-avatar.js is ${m.upFront.gzip} bytes gzip`);
+  });
+
+  it(`everything one session loads stays within ${BUDGETS.session / 1024} KB`, () => {
+    assert.ok(m.session <= BUDGETS.session, `a session loads ${m.session} bytes gzip: ${m.chunks.map((c) => `${c.name} ${c.gzip}`).join(', ')}`);
+  });
+
+  it('keeps livekit-client and the Deepgram client out of the up-front file', () => {
+    const upFront = readFileSync(new URL('../../dist/heygen-avatar.js', import.meta.url), 'utf8');
+    assert.ok(!upFront.includes('RoomEvent'), 'livekit-client code in the up-front file');
+    assert.ok(!upFront.includes('KeepAlive'), 'Deepgram code in the up-front file');
+    assert.ok(m.chunks.some((c) => c.name.includes('livekit-client')), 'a lazy livekit-client chunk');
+    assert.ok(existsSync(new URL('../../dist/npm/index.d.ts', import.meta.url)), 'npm build with types');
+  });
+});
