@@ -1,0 +1,481 @@
+// The broker's configuration: the options object `createSessionBroker` takes, its defaults and
+// checks, and the same read from environment variables (`configFromEnv`) for the CLI.
+import type { SessionRequest } from '../shared/contract.js';
+import { isLogLevel, jsonLineLogger, type BrokerLogger, type LogLevel } from './log.js';
+import { parseRedisUrl } from './resp.js';
+import type { SessionStore } from './store.js';
+
+export interface RateLimit {
+  /** Sustained requests per minute per client. */
+  perMinute: number;
+  /** Requests allowed at once before the sustained rate applies. */
+  burst: number;
+}
+
+export interface LlmRouteConfig {
+  provider: 'gemini' | 'openai';
+  apiKey: string;
+  /** Default https://generativelanguage.googleapis.com (Gemini) or https://api.openai.com (OpenAI). */
+  apiBase?: string;
+  /** Default `gemini-2.5-flash` or `gpt-4o-mini`. */
+  model?: string;
+  /** The operator's instructions, sent as the system prompt of every turn. */
+  systemPrompt?: string;
+  /** Only the latest N messages of the history are sent; default 20. */
+  maxHistoryMessages?: number;
+  /** Longest user message in characters (longer: 400); older messages are cut to this; default 2000. */
+  maxMessageChars?: number;
+  /** Upper bound of the reply length in tokens; default 512. */
+  maxOutputTokens?: number;
+  /** ms to wait for the upstream's answer headers; default 20 000. */
+  timeoutMs?: number;
+}
+
+export interface BrokerConfig {
+  heygen: { apiKey: string; /** Default https://api.heygen.com */ apiBase?: string };
+  deepgram: {
+    apiKey: string;
+    /** Default https://api.deepgram.com */
+    apiBase?: string;
+    /** Lifetime of each temporary STT token in seconds (it only needs to outlive opening a socket); default 30. */
+    tokenTtlSeconds?: number;
+  };
+  /** The default LLM route (`POST {basePath}/llm`); absent: no route, the page brings its own LLM. */
+  llm?: LlmRouteConfig;
+
+  /** Avatars the browser may ask for; the first is the default. Required. */
+  avatarIds: string[];
+  /** Voices the browser may ask for; absent: any well-formed voice id. */
+  voiceIds?: string[];
+  /** Languages the browser may ask for (BCP-47; `en` also admits `en-US`). Default: a list Deepgram nova-2 and HeyGen both speak. */
+  languages?: string[];
+  /** Default `ru` (the seed's). */
+  defaultLanguage?: string;
+  /** STT models the browser may ask for; default `nova-2`, `nova-3`. */
+  sttModels?: string[];
+  /** Default `medium`. */
+  defaultQuality?: NonNullable<SessionRequest['quality']>;
+
+  /** Where the routes live; default `/api/avatar`. */
+  basePath?: string;
+  /** Origin the browser reaches the broker at (for the URLs in the session answer); default: the request's. */
+  publicUrl?: string;
+
+  /** Exact origins (`https://shop.example`) allowed to call the broker; `['*']` allows any. */
+  allowedOrigins: string[];
+  /** Also allow a page served from the broker's own host (Origin host = Host); default true. */
+  allowSameOrigin?: boolean;
+  /** Allow requests without an `Origin` header (server-to-server); default false. */
+  allowNoOrigin?: boolean;
+  /**
+   * Where the client address comes from behind proxies: a number N means `X-Forwarded-For` with N
+   * trusted proxies in front (the N-th address from the right); a header name (`x-real-ip`,
+   * `cf-connecting-ip`) means that header. Default false: the connection's address.
+   */
+  trustProxy?: false | number | string;
+  /** The client address of a request, for runtimes where it is not in the request (see docs/broker.md). */
+  getClientIp?: (req: Request) => string | undefined;
+
+  /** Sessions open at once (all clients, all instances sharing the store); default 10. */
+  maxSessions?: number;
+  /** Sessions open at once per client; default 2. */
+  maxSessionsPerClient?: number;
+  /** Longest session in seconds (HeyGen's own limit may be lower); default 600. */
+  maxSessionSeconds?: number;
+  /** HeyGen `activity_idle_timeout` (30–3600 s); default 120. */
+  idleTimeoutSeconds?: number;
+  /** A session without a sign of life (heartbeat, STT refresh, LLM call) for this long is closed; default 60. */
+  abandonAfterSeconds?: number;
+  /** ms between reaper runs; default 5000; 0 disables the timer (call `reapNow()`). */
+  reapIntervalMs?: number;
+
+  rateLimits?: {
+    /** `POST /session`, per client; default 10/min, burst 5. */
+    session?: RateLimit;
+    /** `POST /llm`, per client; default 60/min, burst 20. */
+    llm?: RateLimit;
+    /** `POST /session/stt-token`, per session; default 30/min, burst 10. */
+    sttToken?: RateLimit;
+  };
+  /** Largest request body of the session routes in bytes; default 16 KiB. */
+  maxBodyBytes?: number;
+  /** Largest `POST /llm` body in bytes; default 64 KiB. */
+  maxLlmBodyBytes?: number;
+  /** ms each HeyGen/Deepgram call may take; default 10 000. */
+  upstreamTimeoutMs?: number;
+
+  /** Session store; default: `RedisStore` when `redisUrl` is set, else `MemoryStore`. */
+  store?: SessionStore;
+  redisUrl?: string;
+  /** Key prefix in Redis; default `heygen-avatar:`. */
+  redisPrefix?: string;
+
+  /** Receives every log event; default JSON lines on stdout/stderr at `logLevel`. */
+  logger?: BrokerLogger;
+  logLevel?: LogLevel;
+  /** Clock (ms); for tests. */
+  now?: () => number;
+}
+
+/** The configuration with every default filled in. */
+export interface ResolvedBrokerConfig {
+  heygen: { apiKey: string; apiBase: string };
+  deepgram: { apiKey: string; apiBase: string; tokenTtlSeconds: number };
+  llm?: Required<Omit<LlmRouteConfig, 'systemPrompt'>> & { systemPrompt?: string };
+  avatarIds: string[];
+  voiceIds?: string[];
+  languages: string[];
+  defaultLanguage: string;
+  sttModels: string[];
+  defaultQuality: NonNullable<SessionRequest['quality']>;
+  basePath: string;
+  publicUrl?: string;
+  allowedOrigins: string[];
+  allowAnyOrigin: boolean;
+  allowSameOrigin: boolean;
+  allowNoOrigin: boolean;
+  trustProxy: false | number | string;
+  getClientIp?: (req: Request) => string | undefined;
+  maxSessions: number;
+  maxSessionsPerClient: number;
+  maxSessionSeconds: number;
+  idleTimeoutSeconds: number;
+  abandonAfterSeconds: number;
+  reapIntervalMs: number;
+  rateLimits: { session: RateLimit; llm: RateLimit; sttToken: RateLimit };
+  maxBodyBytes: number;
+  maxLlmBodyBytes: number;
+  upstreamTimeoutMs: number;
+  store?: SessionStore;
+  redisUrl?: string;
+  redisPrefix: string;
+  logger: BrokerLogger;
+  now: () => number;
+}
+
+/** A configuration mistake, with every problem found (one per line). */
+export class BrokerConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`heygen-avatar broker configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'BrokerConfigError';
+  }
+}
+
+/** Languages Deepgram nova-2 transcribes and HeyGen voices speak. */
+export const DEFAULT_LANGUAGES = [
+  'bg', 'ca', 'cs', 'da', 'de', 'el', 'en', 'es', 'et', 'fi', 'fr', 'hi', 'hu', 'id', 'it', 'ja', 'ko', 'lt', 'lv',
+  'ms', 'nl', 'no', 'pl', 'pt', 'ro', 'ru', 'sk', 'sv', 'th', 'tr', 'uk', 'vi', 'zh',
+];
+
+export const DEFAULT_STT_MODELS = ['nova-2', 'nova-3'];
+
+export const BCP47 = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const QUALITIES = ['low', 'medium', 'high'] as const;
+
+/** Fills defaults and checks everything; throws a BrokerConfigError listing every problem. */
+export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
+  const problems: string[] = [];
+  const need = (ok: boolean, problem: string) => {
+    if (!ok) problems.push(problem);
+  };
+  const url = (value: string | undefined, fallback: string, name: string): string => {
+    const v = (value ?? fallback).replace(/\/+$/, '');
+    try {
+      const u = new URL(v);
+      need(u.protocol === 'http:' || u.protocol === 'https:', `${name} must be an http(s) URL, got ${JSON.stringify(v)}`);
+    } catch {
+      problems.push(`${name} is not a URL: ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const int = (value: number | undefined, fallback: number, name: string, min: number, max: number): number => {
+    const v = value ?? fallback;
+    need(Number.isInteger(v) && v >= min && v <= max, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return v;
+  };
+  const rate = (value: RateLimit | undefined, fallback: RateLimit, name: string): RateLimit => {
+    const v = value ?? fallback;
+    need(Number.isFinite(v.perMinute) && v.perMinute > 0, `${name}.perMinute must be a positive number`);
+    need(Number.isInteger(v.burst) && v.burst >= 1, `${name}.burst must be an integer ≥ 1`);
+    return { perMinute: v.perMinute, burst: v.burst };
+  };
+
+  need(typeof config.heygen?.apiKey === 'string' && config.heygen.apiKey.length > 0, 'the HeyGen API key is missing (HEYGEN_API_KEY)');
+  need(typeof config.deepgram?.apiKey === 'string' && config.deepgram.apiKey.length > 0, 'the Deepgram API key is missing (DEEPGRAM_API_KEY)');
+  const heygenBase = url(config.heygen?.apiBase, 'https://api.heygen.com', 'the HeyGen API base (HEYGEN_API_BASE)');
+  const deepgramBase = url(config.deepgram?.apiBase, 'https://api.deepgram.com', 'the Deepgram API base (DEEPGRAM_API_BASE)');
+  const tokenTtlSeconds = int(config.deepgram?.tokenTtlSeconds, 30, 'deepgram.tokenTtlSeconds (STT_TOKEN_TTL_SECONDS)', 1, 3600);
+
+  let llm: ResolvedBrokerConfig['llm'];
+  if (config.llm) {
+    const l = config.llm;
+    need(l.provider === 'gemini' || l.provider === 'openai', `llm.provider must be gemini or openai, got ${JSON.stringify(l.provider)}`);
+    need(typeof l.apiKey === 'string' && l.apiKey.length > 0, 'llm.apiKey is missing (GEMINI_API_KEY or OPENAI_API_KEY)');
+    const gemini = l.provider === 'gemini';
+    const model = l.model ?? (gemini ? 'gemini-2.5-flash' : 'gpt-4o-mini');
+    need(/^[A-Za-z0-9._:/-]{1,100}$/.test(model), `llm.model (LLM_MODEL) is not a model name: ${JSON.stringify(model)}`);
+    llm = {
+      provider: l.provider,
+      apiKey: l.apiKey,
+      apiBase: url(l.apiBase, gemini ? 'https://generativelanguage.googleapis.com' : 'https://api.openai.com', gemini ? 'GEMINI_API_BASE' : 'OPENAI_API_BASE'),
+      model,
+      ...(l.systemPrompt ? { systemPrompt: l.systemPrompt } : {}),
+      maxHistoryMessages: int(l.maxHistoryMessages, 20, 'llm.maxHistoryMessages (LLM_MAX_HISTORY_MESSAGES)', 1, 500),
+      maxMessageChars: int(l.maxMessageChars, 2000, 'llm.maxMessageChars (LLM_MAX_MESSAGE_CHARS)', 1, 100_000),
+      maxOutputTokens: int(l.maxOutputTokens, 512, 'llm.maxOutputTokens (LLM_MAX_OUTPUT_TOKENS)', 1, 65_536),
+      timeoutMs: int(l.timeoutMs, 20_000, 'llm.timeoutMs', 100, 600_000),
+    };
+  }
+
+  const avatarIds = config.avatarIds ?? [];
+  need(Array.isArray(avatarIds) && avatarIds.length > 0, 'no avatar is allowed: list at least one avatar id (AVATAR_IDS)');
+  for (const a of avatarIds) need(ID.test(a), `avatar id ${JSON.stringify(a)} has characters an avatar id cannot have`);
+  if (config.voiceIds) for (const v of config.voiceIds) need(ID.test(v), `voice id ${JSON.stringify(v)} has characters a voice id cannot have`);
+  const languages = config.languages ?? DEFAULT_LANGUAGES;
+  need(languages.length > 0, 'the language list (LANGUAGES) is empty');
+  for (const l of languages) need(BCP47.test(l), `language ${JSON.stringify(l)} is not a BCP-47 tag`);
+  const defaultLanguage = config.defaultLanguage ?? 'ru';
+  need(languageAllowed(defaultLanguage, languages), `the default language ${JSON.stringify(defaultLanguage)} (DEFAULT_LANGUAGE) is not in the language list`);
+  const sttModels = config.sttModels ?? DEFAULT_STT_MODELS;
+  for (const m of sttModels) need(/^[A-Za-z0-9._-]{1,64}$/.test(m), `STT model ${JSON.stringify(m)} is not a model name`);
+  const defaultQuality = config.defaultQuality ?? 'medium';
+  need(QUALITIES.includes(defaultQuality), `defaultQuality must be low, medium or high`);
+
+  const basePath = `/${(config.basePath ?? '/api/avatar').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '');
+  need(/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath), `basePath (BASE_PATH) must look like /api/avatar, got ${JSON.stringify(config.basePath)}`);
+  let publicUrl: string | undefined;
+  if (config.publicUrl) {
+    publicUrl = url(config.publicUrl, '', 'publicUrl (PUBLIC_URL)');
+    try {
+      publicUrl = new URL(publicUrl).origin;
+    } catch {
+      // reported above
+    }
+  }
+
+  const origins = config.allowedOrigins ?? [];
+  need(Array.isArray(origins) && origins.length > 0, 'no origin is allowed: list the sites that embed the widget (ALLOWED_ORIGINS, e.g. https://shop.example), or * for any');
+  const allowAnyOrigin = origins.includes('*');
+  const allowedOrigins: string[] = [];
+  for (const o of origins) {
+    if (o === '*') continue;
+    try {
+      const u = new URL(o);
+      need(u.origin === o.replace(/\/$/, '') && (u.protocol === 'http:' || u.protocol === 'https:'), `allowed origin ${JSON.stringify(o)} must be scheme://host[:port] with nothing after it`);
+      allowedOrigins.push(u.origin);
+    } catch {
+      problems.push(`allowed origin ${JSON.stringify(o)} is not an origin (https://host[:port])`);
+    }
+  }
+
+  const trustProxy = config.trustProxy ?? false;
+  need(
+    trustProxy === false || (typeof trustProxy === 'number' && Number.isInteger(trustProxy) && trustProxy >= 1 && trustProxy <= 10) || (typeof trustProxy === 'string' && /^[A-Za-z0-9-]+$/.test(trustProxy)),
+    `trustProxy (TRUST_PROXY) must be false, a number of proxies (1–10) or a header name, got ${JSON.stringify(trustProxy)}`,
+  );
+
+  const maxSessions = int(config.maxSessions, 10, 'maxSessions (MAX_SESSIONS)', 1, 1_000_000);
+  const maxSessionsPerClient = int(config.maxSessionsPerClient, 2, 'maxSessionsPerClient (MAX_SESSIONS_PER_CLIENT)', 1, 1_000_000);
+  if (config.redisUrl) {
+    try {
+      parseRedisUrl(config.redisUrl);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+
+  const resolved: ResolvedBrokerConfig = {
+    heygen: { apiKey: config.heygen?.apiKey, apiBase: heygenBase },
+    deepgram: { apiKey: config.deepgram?.apiKey, apiBase: deepgramBase, tokenTtlSeconds },
+    ...(llm ? { llm } : {}),
+    avatarIds: [...avatarIds],
+    ...(config.voiceIds ? { voiceIds: [...config.voiceIds] } : {}),
+    languages: [...languages],
+    defaultLanguage,
+    sttModels: [...sttModels],
+    defaultQuality,
+    basePath,
+    ...(publicUrl ? { publicUrl } : {}),
+    allowedOrigins,
+    allowAnyOrigin,
+    allowSameOrigin: config.allowSameOrigin ?? true,
+    allowNoOrigin: config.allowNoOrigin ?? false,
+    trustProxy,
+    ...(config.getClientIp ? { getClientIp: config.getClientIp } : {}),
+    maxSessions,
+    maxSessionsPerClient,
+    maxSessionSeconds: int(config.maxSessionSeconds, 600, 'maxSessionSeconds (MAX_SESSION_SECONDS)', 10, 86_400),
+    idleTimeoutSeconds: int(config.idleTimeoutSeconds, 120, 'idleTimeoutSeconds (IDLE_TIMEOUT_SECONDS)', 30, 3600),
+    abandonAfterSeconds: int(config.abandonAfterSeconds, 60, 'abandonAfterSeconds (ABANDON_AFTER_SECONDS)', 1, 86_400),
+    reapIntervalMs: int(config.reapIntervalMs, 5000, 'reapIntervalMs (REAP_INTERVAL_SECONDS)', 0, 3_600_000),
+    rateLimits: {
+      session: rate(config.rateLimits?.session, { perMinute: 10, burst: 5 }, 'rateLimits.session'),
+      llm: rate(config.rateLimits?.llm, { perMinute: 60, burst: 20 }, 'rateLimits.llm'),
+      sttToken: rate(config.rateLimits?.sttToken, { perMinute: 30, burst: 10 }, 'rateLimits.sttToken'),
+    },
+    maxBodyBytes: int(config.maxBodyBytes, 16 * 1024, 'maxBodyBytes (MAX_BODY_BYTES)', 256, 1024 * 1024),
+    maxLlmBodyBytes: int(config.maxLlmBodyBytes, 64 * 1024, 'maxLlmBodyBytes (MAX_LLM_BODY_BYTES)', 256, 16 * 1024 * 1024),
+    upstreamTimeoutMs: int(config.upstreamTimeoutMs, 10_000, 'upstreamTimeoutMs (UPSTREAM_TIMEOUT_MS)', 100, 120_000),
+    ...(config.store ? { store: config.store } : {}),
+    ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    redisPrefix: config.redisPrefix ?? 'heygen-avatar:',
+    logger: config.logger ?? jsonLineLogger(config.logLevel ?? 'info'),
+    now: config.now ?? Date.now,
+  };
+  if (problems.length) throw new BrokerConfigError(problems);
+  return resolved;
+}
+
+/** True when `tag` is listed, or its primary language is (`en` admits `en-US`); case-insensitive. */
+export function languageAllowed(tag: string, list: readonly string[]): boolean {
+  const t = tag.toLowerCase();
+  const primary = t.split('-')[0];
+  return list.some((l) => {
+    const x = l.toLowerCase();
+    return x === t || x === primary;
+  });
+}
+
+/** What the CLI needs beyond the broker's configuration. */
+export interface ServerSettings {
+  port: number;
+  host: string;
+  staticDir?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the broker's configuration from environment variables (see docs/broker.md for the table).
+ * Throws a BrokerConfigError listing every missing or malformed variable.
+ */
+export function configFromEnv(env: Env = process.env): { config: BrokerConfig; server: ServerSettings } {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const list = (name: string): string[] | undefined =>
+    str(name)
+      ?.split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const num = (name: string): number | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) {
+      problems.push(`${name} must be a number, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return n;
+  };
+  const bool = (name: string): boolean | undefined => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined) return undefined;
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    problems.push(`${name} must be true or false, got ${JSON.stringify(str(name))}`);
+    return undefined;
+  };
+  const rate = (prefix: string): RateLimit | undefined => {
+    const perMinute = num(`RATE_LIMIT_${prefix}_PER_MINUTE`);
+    const burst = num(`RATE_LIMIT_${prefix}_BURST`);
+    if (perMinute === undefined && burst === undefined) return undefined;
+    const defaults = { SESSIONS: { perMinute: 10, burst: 5 }, LLM: { perMinute: 60, burst: 20 }, STT_TOKEN: { perMinute: 30, burst: 10 } }[prefix]!;
+    return { perMinute: perMinute ?? defaults.perMinute, burst: burst ?? defaults.burst };
+  };
+
+  const gemini = str('GEMINI_API_KEY');
+  const openai = str('OPENAI_API_KEY');
+  const providerEnv = str('LLM_PROVIDER')?.toLowerCase();
+  if (providerEnv && !['gemini', 'openai', 'none'].includes(providerEnv)) problems.push(`LLM_PROVIDER must be gemini, openai or none, got ${JSON.stringify(providerEnv)}`);
+  let provider: 'gemini' | 'openai' | undefined;
+  if (providerEnv === 'gemini' || providerEnv === 'openai') {
+    provider = providerEnv;
+    if (!(provider === 'gemini' ? gemini : openai)) problems.push(`LLM_PROVIDER=${provider} but ${provider === 'gemini' ? 'GEMINI_API_KEY' : 'OPENAI_API_KEY'} is not set`);
+  } else if (providerEnv !== 'none') {
+    provider = gemini ? 'gemini' : openai ? 'openai' : undefined;
+  }
+  let llm: LlmRouteConfig | undefined;
+  if (provider) {
+    llm = {
+      provider,
+      apiKey: (provider === 'gemini' ? gemini : openai) ?? '',
+      ...(str(provider === 'gemini' ? 'GEMINI_API_BASE' : 'OPENAI_API_BASE') ? { apiBase: str(provider === 'gemini' ? 'GEMINI_API_BASE' : 'OPENAI_API_BASE') } : {}),
+      ...(str('LLM_MODEL') ? { model: str('LLM_MODEL') } : {}),
+      ...(str('SYSTEM_PROMPT') ? { systemPrompt: str('SYSTEM_PROMPT') } : {}),
+      ...(num('LLM_MAX_HISTORY_MESSAGES') !== undefined ? { maxHistoryMessages: num('LLM_MAX_HISTORY_MESSAGES') } : {}),
+      ...(num('LLM_MAX_MESSAGE_CHARS') !== undefined ? { maxMessageChars: num('LLM_MAX_MESSAGE_CHARS') } : {}),
+      ...(num('LLM_MAX_OUTPUT_TOKENS') !== undefined ? { maxOutputTokens: num('LLM_MAX_OUTPUT_TOKENS') } : {}),
+    };
+  }
+
+  let trustProxy: false | number | string | undefined;
+  const tp = str('TRUST_PROXY');
+  if (tp !== undefined) {
+    if (/^(false|0|no|off)$/i.test(tp)) trustProxy = false;
+    else if (/^(true|yes|on)$/i.test(tp)) trustProxy = 1;
+    else if (/^\d+$/.test(tp)) trustProxy = Number(tp);
+    else trustProxy = tp.toLowerCase();
+  }
+  const logLevel = str('LOG_LEVEL');
+  if (logLevel && !isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
+  const reapSeconds = num('REAP_INTERVAL_SECONDS');
+  const quality = str('DEFAULT_QUALITY');
+  if (quality && !QUALITIES.includes(quality as never)) problems.push(`DEFAULT_QUALITY must be low, medium or high, got ${JSON.stringify(quality)}`);
+
+  const port = num('PORT') ?? 8787;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(str('PORT'))}`);
+
+  const session = rate('SESSIONS');
+  const llmRate = rate('LLM');
+  const sttRate = rate('STT_TOKEN');
+  const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  const config: BrokerConfig = {
+    heygen: { apiKey: str('HEYGEN_API_KEY') ?? '', ...opt('apiBase', str('HEYGEN_API_BASE')) },
+    deepgram: {
+      apiKey: str('DEEPGRAM_API_KEY') ?? '',
+      ...opt('apiBase', str('DEEPGRAM_API_BASE')),
+      ...opt('tokenTtlSeconds', num('STT_TOKEN_TTL_SECONDS')),
+    },
+    ...opt('llm', llm),
+    avatarIds: list('AVATAR_IDS') ?? [],
+    ...opt('voiceIds', list('VOICE_IDS')),
+    ...opt('languages', list('LANGUAGES')),
+    ...opt('defaultLanguage', str('DEFAULT_LANGUAGE')),
+    ...opt('sttModels', list('STT_MODELS')),
+    ...opt('defaultQuality', quality as BrokerConfig['defaultQuality']),
+    ...opt('basePath', str('BASE_PATH')),
+    ...opt('publicUrl', str('PUBLIC_URL')),
+    allowedOrigins: list('ALLOWED_ORIGINS') ?? [],
+    ...opt('allowSameOrigin', bool('ALLOW_SAME_ORIGIN')),
+    ...opt('allowNoOrigin', bool('ALLOW_NO_ORIGIN')),
+    ...opt('trustProxy', trustProxy),
+    ...opt('maxSessions', num('MAX_SESSIONS')),
+    ...opt('maxSessionsPerClient', num('MAX_SESSIONS_PER_CLIENT')),
+    ...opt('maxSessionSeconds', num('MAX_SESSION_SECONDS')),
+    ...opt('idleTimeoutSeconds', num('IDLE_TIMEOUT_SECONDS')),
+    ...opt('abandonAfterSeconds', num('ABANDON_AFTER_SECONDS')),
+    ...opt('reapIntervalMs', reapSeconds === undefined ? undefined : Math.round(reapSeconds * 1000)),
+    ...(session || llmRate || sttRate ? { rateLimits: { ...opt('session', session), ...opt('llm', llmRate), ...opt('sttToken', sttRate) } } : {}),
+    ...opt('maxBodyBytes', num('MAX_BODY_BYTES')),
+    ...opt('maxLlmBodyBytes', num('MAX_LLM_BODY_BYTES')),
+    ...opt('upstreamTimeoutMs', num('UPSTREAM_TIMEOUT_MS')),
+    ...opt('redisUrl', str('REDIS_URL')),
+    ...opt('redisPrefix', str('REDIS_PREFIX')),
+    ...opt('logLevel', logLevel && isLogLevel(logLevel) ? logLevel : undefined),
+  };
+  const server: ServerSettings = { port, host: str('HOST') ?? '127.0.0.1', ...opt('staticDir', str('STATIC_DIR')) };
+  // Run the full check now, so every problem (env and config) is reported at once.
+  try {
+    resolveConfig(config);
+  } catch (err) {
+    if (err instanceof BrokerConfigError) problems.push(...err.problems);
+    else throw err;
+  }
+  if (problems.length) throw new BrokerConfigError([...new Set(problems)]);
+  return { config, server };
+}

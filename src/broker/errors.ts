@@ -1,0 +1,120 @@
+// The broker's error answers: a stable code, an HTTP status and a message meant for the browser.
+// Upstream failures are mapped to these; an upstream body never reaches the browser.
+import type { BrokerError } from '../shared/contract.js';
+
+/** Every code a broker route may answer with, and its HTTP status. */
+export const BROKER_ERRORS = {
+  bad_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden_origin: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  too_many_sessions: 429,
+  internal_error: 500,
+  upstream_error: 502,
+  upstream_unauthorized: 502,
+  upstream_rate_limited: 503,
+  upstream_over_capacity: 503,
+  over_capacity: 503,
+  upstream_timeout: 504,
+} as const;
+
+export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
+
+/** A failure a route answers with `BrokerError` JSON. */
+export class BrokerHttpError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: BrokerErrorCode,
+    message: string,
+    /** Seconds, sent as `Retry-After` (429/503). */
+    readonly retryAfter?: number,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'BrokerHttpError';
+    this.status = BROKER_ERRORS[code];
+  }
+
+  body(): BrokerError {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** Which upstream service a call went to (for messages and logs). */
+export type UpstreamService = 'heygen' | 'deepgram' | 'gemini' | 'openai';
+
+const SERVICE_NAMES: Record<UpstreamService, string> = {
+  heygen: 'the avatar service',
+  deepgram: 'the speech-to-text service',
+  gemini: 'the language model service',
+  openai: 'the language model service',
+};
+
+/**
+ * A failed upstream call, with what the server log may keep: status, the service's own error code
+ * and its message (already redacted). `toHttp()` says what the browser gets.
+ */
+export class UpstreamError extends Error {
+  constructor(
+    readonly service: UpstreamService,
+    readonly operation: string,
+    readonly kind: 'status' | 'timeout' | 'network' | 'bad_response' | 'aborted',
+    readonly status = 0,
+    readonly upstreamCode?: string | number,
+    readonly detail?: string,
+    readonly retryAfter?: number,
+  ) {
+    super(`${service} ${operation} failed: ${kind}${status ? ` (HTTP ${status})` : ''}`);
+    this.name = 'UpstreamError';
+  }
+
+  toHttp(): BrokerHttpError {
+    const who = SERVICE_NAMES[this.service];
+    if (this.kind === 'timeout') return new BrokerHttpError('upstream_timeout', `${who} did not answer in time`, 5);
+    if (this.status === 429) {
+      const after = clampRetryAfter(this.retryAfter ?? 5);
+      return new BrokerHttpError('upstream_rate_limited', `${who} is rate limiting requests; retry in ${after} s`, after);
+    }
+    if (this.service === 'heygen' && String(this.upstreamCode) === '10004') {
+      return new BrokerHttpError('upstream_over_capacity', `${who} has no free session for this account; retry later`, 30);
+    }
+    if (this.status === 401 || this.status === 403) {
+      return new BrokerHttpError('upstream_unauthorized', `${who} refused the broker's credentials (the operator must check the API key)`);
+    }
+    const what = this.status ? `HTTP ${this.status}${this.upstreamCode !== undefined ? `, code ${this.upstreamCode}` : ''}` : this.kind.replace('_', ' ');
+    return new BrokerHttpError('upstream_error', `${who} failed (${what})`, this.status >= 500 ? 2 : undefined);
+  }
+
+  /** Fields for a log line (no secrets: `detail` was redacted when made). */
+  logFields(): Record<string, unknown> {
+    return {
+      service: this.service,
+      operation: this.operation,
+      kind: this.kind,
+      ...(this.status ? { status: this.status } : {}),
+      ...(this.upstreamCode !== undefined ? { upstreamCode: this.upstreamCode } : {}),
+      ...(this.detail ? { detail: this.detail } : {}),
+    };
+  }
+}
+
+/** Retry-After seconds within 1–300. */
+export function clampRetryAfter(seconds: number): number {
+  if (!Number.isFinite(seconds)) return 5;
+  return Math.min(300, Math.max(1, Math.ceil(seconds)));
+}
+
+/** Reads an HTTP `Retry-After` (seconds or a date) as seconds. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value.trim());
+  if (Number.isFinite(n)) return Math.max(0, n);
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.max(0, (t - now) / 1000);
+}
