@@ -98,7 +98,7 @@ export default [
     },
   },
   {
-    input: { 'offline/index': 'src/offline/index.ts' },
+    input: { 'offline/index': 'src/offline/index.ts', 'offline/cli': 'src/offline/cli.ts', 'broker/index': 'src/broker/index.ts', 'broker/cli': 'src/broker/cli.ts' },
     external,
     plugins: [
       version(),

@@ -392,6 +392,7 @@ export class HeygenAvatar extends LitElement {
       for (const frame of run.early.splice(0)) transcriber.send(frame);
     }
 
+    parts.startHeartbeat(session, signal);
     this.#setState('listening');
     this.emit('heygen-avatar:session-start', { sessionId: session.sessionId });
     if (this.greeting) void conversation.say(this.greeting).catch(() => undefined);

@@ -105,3 +105,13 @@ export function reportSessionClosed(session: SessionResponse, beacon: boolean, f
   }
   fetchImpl(session.closeUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body, keepalive: true }).catch(() => undefined);
 }
+
+/** POSTs the broker's heartbeat every `intervalSeconds` until `signal` aborts (no-op without one). */
+export function startHeartbeat(session: SessionResponse, signal: AbortSignal, fetchImpl: typeof fetch = fetch): void {
+  const hb = session.heartbeat;
+  if (!hb || !isString(hb.url) || !(hb.intervalSeconds > 0)) return;
+  const beat = () =>
+    void fetchImpl(hb.url, { method: 'POST', headers: { authorization: `Bearer ${session.sessionKey}` }, signal }).catch(() => undefined);
+  const timer = setInterval(beat, Math.max(1, hb.intervalSeconds) * 1000);
+  signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+}

@@ -9,4 +9,4 @@ export { Conversation } from '../conversation/conversation.js';
 export { LlmError, llmRoute } from '../conversation/llm.js';
 export { DeepgramTranscriber } from '../transcriber/deepgram.js';
 export { loadDeepgram } from '../transcriber/load-deepgram.js';
-export { SessionEndpointError, refreshSttToken, reportSessionClosed, requestSession } from './session-client.js';
+export { SessionEndpointError, refreshSttToken, reportSessionClosed, requestSession, startHeartbeat } from './session-client.js';

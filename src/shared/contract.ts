@@ -53,6 +53,12 @@ export interface SessionResponse {
     idleTimeoutSeconds: number;
   };
   /**
+   * Optional: a route the widget POSTs to every `intervalSeconds` (`Authorization: Bearer
+   * <sessionKey>`, answer 204) while the session runs, so the broker can tell a live session from
+   * one the browser abandoned (crash, lost network) and close the latter.
+   */
+  heartbeat?: { url: string; intervalSeconds: number };
+  /**
    * Where to report the session closed: `POST` a `CloseRequest` as `text/plain` JSON (what
    * `navigator.sendBeacon` sends on `pagehide`) or `application/json`. The broker then stops the
    * avatar session.

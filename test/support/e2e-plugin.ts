@@ -3,7 +3,9 @@
 // the LiveKit server binary, real publishers, and (later) the offline stand-ins.
 import type { TestRunnerPlugin } from '@web/test-runner';
 import { dispose } from '@livekit/rtc-node';
+import { startBrokerServer, type BrokerServer } from '../../src/broker/index.js';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
+import { startOfflineWorld, type OfflineWorld } from '../../src/offline/world.js';
 import { publishMedia, type MediaPublisher } from '../../src/offline/livekit/media-publisher.js';
 import { mintLiveKitToken } from '../../src/offline/livekit/tokens.js';
 import { startLiveKit } from '../../scripts/livekit.mjs';
@@ -37,12 +39,37 @@ export function e2ePlugin(): TestRunnerPlugin {
   const publishers = new Set<MediaPublisher>();
   const ensureLiveKit = () => (livekit ??= startLiveKit() as Promise<LiveKitHandle>);
   let heygen: Promise<HeygenStandIn> | undefined;
+  let pageOrigin = 'http://localhost:8000';
+  let world: Promise<{ world: OfflineWorld; broker: BrokerServer }> | undefined;
+  /** The whole offline world plus a session broker pointed at it, as `npm start` runs them. */
+  const ensureWorld = () =>
+    (world ??= (async () => {
+      const w = await startOfflineWorld({ llm: { ttftMs: 150, tokensPerSecond: 60 }, heygen: { maxConcurrentSessions: 5 } });
+      const broker = await startBrokerServer(
+        {
+          heygen: { apiKey: w.keys.heygen, apiBase: w.heygen.url },
+          deepgram: { apiKey: w.keys.deepgram, apiBase: w.deepgram.url },
+          llm: { provider: 'gemini', apiKey: w.keys.gemini, apiBase: w.llm.url, systemPrompt: 'You are a helpful avatar.' },
+          avatarIds: ['Anna_public_3'],
+          allowedOrigins: [pageOrigin],
+          maxSessions: 5,
+          maxSessionsPerClient: 5,
+          logLevel: 'warn',
+        },
+        { port: 0 },
+      );
+      return { world: w, broker };
+    })());
   const HEYGEN_KEY = 'e2e-heygen-key';
   const ensureHeygen = () =>
     (heygen ??= ensureLiveKit().then((lk) => startHeygenStandIn({ apiKey: HEYGEN_KEY, livekit: lk, maxConcurrentSessions: 5 })));
 
   return {
     name: 'heygen-avatar-e2e',
+
+    serverStart({ config }) {
+      pageOrigin = `${config.http2 ? 'https' : 'http'}://${config.hostname}:${config.port}`;
+    },
 
     async executeCommand({ command, payload }) {
       const args = (payload ?? {}) as Record<string, unknown>;
@@ -97,6 +124,16 @@ export function e2ePlugin(): TestRunnerPlugin {
         case 'heygen:open-sessions': {
           return (await ensureHeygen()).openSessions;
         }
+        case 'world:start': {
+          const { broker } = await ensureWorld();
+          return { tokenEndpoint: `${broker.url}/api/avatar/session` };
+        }
+        case 'world:tasks':
+          return (await ensureWorld()).world.heygen.tasks;
+        case 'world:llm-calls':
+          return (await ensureWorld()).world.llm.calls;
+        case 'world:open-sessions':
+          return (await ensureWorld()).world.heygen.openSessions;
         default:
           return undefined;
       }
@@ -105,6 +142,11 @@ export function e2ePlugin(): TestRunnerPlugin {
     async serverStop() {
       await Promise.all([...publishers].map((p) => p.close()));
       if (heygen) await (await heygen).close();
+      if (world) {
+        const { world: w, broker } = await world;
+        await broker.close();
+        await w.close();
+      }
       if (livekit) await (await livekit).stop();
       await dispose();
     },

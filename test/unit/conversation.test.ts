@@ -161,4 +161,15 @@ describe('Conversation', () => {
     assert.equal(turns[0].signal.aborted, true);
     assert.deepEqual(turns[1].history.map((m) => m.content), ['first', 'Thinking']);
   });
+
+  it('dispose (session stop) aborts the reply in flight', async () => {
+    const { c, turns } = setup(async function* (turn: LlmTurn) {
+      yield 'Working';
+      await new Promise((r) => turn.signal.addEventListener('abort', r));
+    });
+    void c.send('hello');
+    await tick();
+    c.dispose();
+    assert.equal(turns[0].signal.aborted, true);
+  });
 });

@@ -1,0 +1,153 @@
+// The whole loop, as a visitor gets it: the built script bundle in Chromium, the espeak-ng question
+// as the fake microphone, the session broker, the offline HeyGen/Deepgram/LLM stand-ins and a real
+// LiveKit server. Assertions are on what the page sees and hears, and on what reached the services.
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
+import '../../dist/heygen-avatar.js';
+import type { HeygenAvatar } from '../../src/element/heygen-avatar.js';
+import type { LlmTurn } from '../../src/conversation/llm.js';
+import { measureAudio } from '../support/media-probe.js';
+
+interface World {
+  tokenEndpoint: string;
+}
+interface TaskRecord {
+  sessionId: string;
+  text: string;
+  receivedAt: number;
+}
+
+const QUESTION = 'what is the weather like today';
+
+/** Records every track getUserMedia hands out, to check none is left live. */
+const handedOut: MediaStreamTrack[] = [];
+const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (constraints) => {
+  const stream = await realGetUserMedia(constraints);
+  handedOut.push(...stream.getTracks());
+  return stream;
+};
+
+function collect(el: HTMLElement, names: string[]) {
+  const seen: { name: string; detail: any; at: number }[] = [];
+  for (const name of names) el.addEventListener(name, (e) => seen.push({ name, detail: (e as CustomEvent).detail, at: Date.now() }));
+  return seen;
+}
+
+const ALL_EVENTS = ['state', 'transcript', 'turn', 'reply-delta', 'reply', 'talking', 'session-start', 'session-end', 'error'].map((n) => `heygen-avatar:${n}`);
+
+async function tasksOf(sessionId: string): Promise<TaskRecord[]> {
+  const tasks = await executeServerCommand<TaskRecord[], any>('world:tasks');
+  return tasks.filter((t) => t.sessionId === sessionId);
+}
+
+describe('<heygen-avatar> conversation, end to end (offline world)', function () {
+  this.timeout(120_000);
+  let world: World;
+
+  before(async () => {
+    world = await executeServerCommand<World, any>('world:start');
+  });
+
+  it('start → greeting → the spoken question → LLM → sentences to the avatar in order → audio → stop', async () => {
+    const el = await fixture<HeygenAvatar>(html`
+      <heygen-avatar token-endpoint=${world.tokenEndpoint} language="en" greeting="Hello! Ask me anything."></heygen-avatar>
+    `);
+    const events = collect(el, ALL_EVENTS);
+    // After the first turn, mute: the fake microphone loops the question.
+    el.addEventListener('heygen-avatar:turn', () => el.mute(), { once: true });
+    const started = oneEvent(el, 'heygen-avatar:session-start');
+    await el.start();
+    const { detail: start } = await started;
+    expect(el.state).to.equal('listening');
+    expect(start.sessionId).to.equal(el.sessionId);
+
+    const { detail: turn } = await oneEvent(el, 'heygen-avatar:turn');
+    expect(turn.text.toLowerCase().replace(/[.?!]/g, '')).to.equal(QUESTION);
+    expect(turn.source).to.equal('voice');
+    expect(events.some((e) => e.name === 'heygen-avatar:transcript' && e.detail.final && e.detail.text.toLowerCase().includes('weather'))).to.be.true;
+
+    const { detail: reply } = await oneEvent(el, 'heygen-avatar:reply');
+    expect(reply.interrupted).to.be.false;
+    expect(reply.text.length).to.be.greaterThan(10);
+    const calls = await executeServerCommand<{ messages: { role: string; text: string }[] }[], any>('world:llm-calls');
+    expect(calls.at(-1)!.messages.at(-1)!.text.toLowerCase()).to.include('weather like today');
+
+    const tasks = await tasksOf(el.sessionId!);
+    expect(tasks[0].text).to.equal('Hello! Ask me anything.');
+    const sentences = tasks.slice(1).map((t) => t.text);
+    expect(sentences.length).to.be.at.least(2);
+    expect(sentences.join(' ')).to.equal(reply.text.trim().replace(/\s+/g, ' '));
+    expect(events.filter((e) => e.name === 'heygen-avatar:reply-delta').length).to.be.greaterThan(2);
+
+    // The avatar's voice reaches the page through the element's <audio>.
+    const audioEl = el.shadowRoot!.querySelector('audio')!;
+    await waitUntil(() => (audioEl.srcObject as MediaStream | null)?.getAudioTracks().length, 'avatar audio attached', { timeout: 10_000 });
+    const heard = await measureAudio((audioEl.srcObject as MediaStream).getAudioTracks()[0], 2500);
+    expect(heard.peakDb, 'avatar speech energy').to.be.greaterThan(-35);
+    await waitUntil(() => events.some((e) => e.name === 'heygen-avatar:talking' && e.detail.talking), 'talking event');
+    const captions = el.shadowRoot!.querySelector('[part~="captions"]')!;
+    expect(captions.getAttribute('aria-live')).to.equal('polite');
+    expect(captions.textContent!.toLowerCase()).to.include('weather');
+
+    const ended = oneEvent(el, 'heygen-avatar:session-end');
+    await el.stop();
+    expect((await ended).detail.reason).to.equal('stopped');
+    expect(el.state).to.equal('ended');
+    await waitUntil(async () => (await executeServerCommand<number, any>('world:open-sessions')) === 0, 'no open avatar sessions', { timeout: 10_000 });
+    expect(handedOut.length).to.be.greaterThan(0);
+    expect(handedOut.filter((t) => t.readyState === 'live').length, 'live microphone tracks').to.equal(0);
+    const video = el.shadowRoot!.querySelector('video')!;
+    const remote = [...((video.srcObject as MediaStream | null)?.getTracks() ?? []), ...((audioEl.srcObject as MediaStream | null)?.getTracks() ?? [])];
+    expect(remote.filter((t) => t.readyState === 'live').length, 'live avatar tracks').to.equal(0);
+    expect(events.filter((e) => e.name === 'heygen-avatar:error')).to.deep.equal([]);
+  });
+
+  it('with an llm property streaming an AsyncIterable, the first sentence reaches the avatar before the iterable finishes', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar token-endpoint=${world.tokenEndpoint} language="en"></heygen-avatar>`);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let finished = false;
+    let seen: LlmTurn | undefined;
+    el.llm = async function* (turn) {
+      seen = turn;
+      yield 'The first sentence ';
+      yield 'is ready now. ';
+      await gate;
+      yield 'The second comes later.';
+      finished = true;
+    };
+    el.addEventListener('heygen-avatar:turn', () => el.mute(), { once: true });
+    await el.start();
+    await oneEvent(el, 'heygen-avatar:turn');
+    await waitUntil(async () => (await tasksOf(el.sessionId!)).length === 1, 'first sentence sent', { timeout: 10_000 });
+    expect((await tasksOf(el.sessionId!))[0].text).to.equal('The first sentence is ready now.');
+    expect(finished).to.be.false;
+    expect(seen!.text.toLowerCase()).to.include('weather');
+    expect(seen!.signal.aborted).to.be.false;
+    release();
+    await oneEvent(el, 'heygen-avatar:reply');
+    expect(finished).to.be.true;
+    expect((await tasksOf(el.sessionId!)).map((t) => t.text)).to.deep.equal(['The first sentence is ready now.', 'The second comes later.']);
+    expect(seen!.history, 'first turn: empty history').to.deep.equal([]);
+    await el.stop();
+  });
+
+  it('removing the element mid-session closes the session; moving it does not', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar token-endpoint=${world.tokenEndpoint} language="en" no-text-input></heygen-avatar>`);
+    el.llm = () => 'Fine.';
+    el.mute();
+    await el.start();
+    const id = el.sessionId!;
+    const elsewhere = document.createElement('section');
+    document.body.append(elsewhere);
+    elsewhere.append(el);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(el.sessionId, 'moved: same session').to.equal(id);
+    expect(el.state).to.not.equal('ended');
+    expect(await executeServerCommand<number, any>('world:open-sessions')).to.equal(1);
+    el.remove();
+    await waitUntil(async () => (await executeServerCommand<number, any>('world:open-sessions')) === 0, 'removed: session closed', { timeout: 10_000 });
+    elsewhere.remove();
+  });
+});
