@@ -1,0 +1,1166 @@
+// The session broker against the offline stand-ins (HeyGen, Deepgram, LLM, a real LiveKit server)
+// and a real redis-server, all on loopback. Every response the broker sends in this file is kept
+// and scanned at the end for the configured API keys.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { dispose } from '@livekit/rtc-node';
+import {
+  configFromEnv,
+  createSessionBroker,
+  RedisStore,
+  startBrokerServer,
+  type BrokerConfig,
+  type BrokerServer,
+  type BrokerSessionResponse,
+  type LogEntry,
+} from '../../src/broker/index.js';
+import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
+import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
+import { startLlmStandIn, type LlmStandIn } from '../../src/offline/llm/index.js';
+import { freeTcpPort, startLiveKit } from '../../scripts/livekit.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ORIGIN = 'https://shop.example';
+/** Distinctive keys, so a leak is unmistakable. */
+const KEYS = {
+  heygen: 'hg-live-KEY-3f9a1c77e2b04d5e',
+  deepgram: 'dg-live-KEY-8c21d0a4b6e94f13',
+  gemini: 'gm-live-KEY-51be07d9c3a2486f',
+  openai: 'sk-live-KEY-a0c4e9f2b7d1e6c3',
+} as const;
+
+let livekit: { url: string; apiKey: string; apiSecret: string; stop(): Promise<void> };
+let heygen: HeygenStandIn;
+let deepgram: DeepgramStandIn;
+let llm: LlmStandIn;
+const logs: LogEntry[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+// ── every response the broker sends, for the secret scan ─────────────────────────────────────
+
+interface Seen {
+  what: string;
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
+const seen: Seen[] = [];
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  seen.push({ what: `${init.method ?? 'GET'} ${url}`, status: res.status, headers: [...res.headers], body: text });
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+const json = (body: unknown, headers: Record<string, string> = {}, client = 'c-default'): RequestInit => ({
+  method: 'POST',
+  headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-test-client': client, ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+function assertError(a: Answer, status: number, code: string, message?: RegExp): void {
+  assert.equal(a.status, status, a.text);
+  assert.equal(a.json?.error?.code, code, a.text);
+  assert.equal(typeof a.json.error.message, 'string');
+  if (message) assert.match(a.json.error.message, message);
+}
+
+// ── brokers ──────────────────────────────────────────────────────────────────────────────────
+
+function config(over: Partial<BrokerConfig> = {}): BrokerConfig {
+  return {
+    heygen: { apiKey: KEYS.heygen, apiBase: heygen.url },
+    deepgram: { apiKey: KEYS.deepgram, apiBase: deepgram.url },
+    llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: llm.url, model: 'gemini-2.5-flash', systemPrompt: 'You are the shop assistant.', maxHistoryMessages: 3, maxMessageChars: 200 },
+    avatarIds: ['Anna_public_3', 'offline_avatar'],
+    languages: ['en', 'ru'],
+    allowedOrigins: [ORIGIN],
+    trustProxy: 'x-test-client',
+    maxSessions: 50,
+    maxSessionsPerClient: 50,
+    rateLimits: { session: { perMinute: 6000, burst: 1000 }, llm: { perMinute: 6000, burst: 1000 }, sttToken: { perMinute: 6000, burst: 1000 } },
+    reapIntervalMs: 0,
+    logger: (e) => logs.push(e),
+    ...over,
+  };
+}
+
+async function broker(over: Partial<BrokerConfig> = {}, options: { staticDir?: string } = {}): Promise<BrokerServer & { api: string }> {
+  const server = await startBrokerServer(config(over), { port: 0, ...options });
+  cleanups.push(() => server.close());
+  return Object.assign(server, { api: `${server.url}${over.basePath ?? '/api/avatar'}` });
+}
+
+async function createSession(api: string, body: unknown = {}, client = 'c-default'): Promise<BrokerSessionResponse> {
+  const a = await call(`${api}/session`, json(body, {}, client));
+  assert.equal(a.status, 200, a.text);
+  return a.json as BrokerSessionResponse;
+}
+
+async function closeSession(s: BrokerSessionResponse, type = 'text/plain'): Promise<Answer> {
+  return call(s.closeUrl, { method: 'POST', headers: { origin: ORIGIN, 'content-type': type }, body: JSON.stringify({ sessionId: s.sessionId, sessionKey: s.sessionKey }) });
+}
+
+const auth = (s: BrokerSessionResponse, extra: Record<string, string> = {}) => ({ origin: ORIGIN, authorization: `Bearer ${s.sessionKey}`, ...extra });
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** A request body that arrives in pieces, without Content-Length. */
+function chunkedBody(totalBytes: number, pieceBytes = 1024): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= totalBytes) return controller.close();
+      const n = Math.min(pieceBytes, totalBytes - sent);
+      sent += n;
+      controller.enqueue(new TextEncoder().encode(' '.repeat(n)));
+    },
+  });
+}
+
+// ── an upstream that misbehaves on purpose ───────────────────────────────────────────────────
+
+interface Recorded {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+}
+
+/**
+ * A fake upstream on loopback. `mode: 'echo'` answers every call with an error whose body and
+ * headers repeat the credentials it received (some real services quote the key back); `mode:
+ * 'heygen'` answers the HeyGen calls correctly and records them.
+ */
+async function fakeUpstream(mode: 'echo' | 'heygen', status = 401): Promise<{ url: string; calls: Recorded[] }> {
+  const calls: Recorded[] = [];
+  const server: Server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    calls.push({ path, headers: req.headers, body: text ? JSON.parse(text) : undefined });
+    const creds = `${req.headers['x-api-key'] ?? ''} ${req.headers.authorization ?? ''} ${req.headers['x-goog-api-key'] ?? ''}`;
+    if (mode === 'echo') {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-echo': creds, 'retry-after': '3' });
+      res.end(JSON.stringify({ code: 400112, message: `Invalid key: ${creds}`, error: { message: `Incorrect API key provided: ${creds}` } }));
+      return;
+    }
+    const ok = (data: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 100, data, message: 'success' }));
+    };
+    if (path === '/v1/streaming.create_token') return ok({ token: 'session-token-1' });
+    if (path === '/v1/streaming.new') return ok({ session_id: 'fake-session-1', url: 'wss://livekit.fake', access_token: 'lk.jwt.token', session_duration_limit: 300, is_paid: false });
+    if (path === '/v1/streaming.stop') return ok(null);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
+}
+
+// ── setup ────────────────────────────────────────────────────────────────────────────────────
+
+before(async () => {
+  livekit = await startLiveKit();
+  [heygen, deepgram, llm] = await Promise.all([
+    startHeygenStandIn({ apiKey: KEYS.heygen, livekit, maxConcurrentSessions: 40 }),
+    startDeepgramStandIn({ apiKey: KEYS.deepgram }),
+    startLlmStandIn({ geminiApiKey: KEYS.gemini, openaiApiKey: KEYS.openai, ttftMs: 0, tokensPerSecond: 400 }),
+  ]);
+});
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await Promise.allSettled([heygen?.close(), deepgram?.close(), llm?.close()]);
+  await livekit?.stop();
+  // The LiveKit FFI runtime keeps the process alive until it is disposed.
+  await dispose();
+});
+
+// ── the session endpoint ─────────────────────────────────────────────────────────────────────
+
+describe('POST /session', () => {
+  it('creates a HeyGen session and a Deepgram token in one answer that holds only session-scoped credentials', async () => {
+    const b = await broker();
+    const open = heygen.openSessions;
+    const s = await createSession(b.api, { avatarId: 'offline_avatar', quality: 'low', voiceRate: 1.2, language: 'en-US', sttModel: 'nova-3' });
+    assert.equal(heygen.openSessions, open + 1);
+    assert.equal(s.provider, 'heygen-streaming');
+    assert.match(s.sessionId, /^[0-9a-f-]{36}$/);
+    assert.match(s.sessionKey, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+    assert.deepEqual(s.heygen.apiBase, heygen.url);
+    assert.equal(s.livekit.url, livekit.url);
+    assert.equal(s.livekit.token.split('.').length, 3, 'LiveKit JWT');
+    assert.equal(s.stt.provider, 'deepgram');
+    assert.equal(s.stt.url, deepgram.url);
+    assert.equal(s.stt.token.split('.').length, 3, 'Deepgram temporary JWT');
+    assert.equal(s.stt.expiresIn, 30);
+    assert.equal(s.stt.refreshUrl, `${b.api}/session/stt-token`);
+    assert.equal(s.closeUrl, `${b.api}/session/close`);
+    assert.deepEqual(s.llm, { url: `${b.api}/llm` });
+    assert.deepEqual(s.heartbeat, { url: `${b.api}/session/heartbeat`, intervalSeconds: 20 });
+    assert.deepEqual(s.limits, { sessionDurationSeconds: 600, idleTimeoutSeconds: 120 });
+    // The HeyGen token is scoped to this session: it works on it…
+    const keepAlive = await fetch(`${heygen.url}/v1/streaming.keep_alive`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.heygen.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ session_id: s.sessionId }),
+    });
+    assert.equal(((await keepAlive.json()) as { code: number }).code, 100);
+    // …and cannot create another one.
+    const another = await fetch(`${heygen.url}/v1/streaming.new`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.heygen.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ avatar_id: 'offline_avatar' }),
+    });
+    assert.equal(another.status, 401);
+    const created = logs.find((e) => e.event === 'session_created' && e.sessionId === s.sessionId);
+    assert.equal(created?.avatarId, 'offline_avatar');
+    assert.equal(created?.client, 'c-default');
+    assert.equal((await closeSession(s)).status, 200);
+    assert.equal(heygen.openSessions, open);
+  });
+
+  it('sends HeyGen exactly the documented calls: create_token (x-api-key), streaming.new (session token, full body), never streaming.start', async () => {
+    const fake = await fakeUpstream('heygen');
+    const b = await broker({ heygen: { apiKey: KEYS.heygen, apiBase: fake.url } });
+    const s = await createSession(b.api, { avatarId: 'offline_avatar', quality: 'high', voiceId: 'voice_1', voiceRate: 1.2, language: 'en-US' });
+    assert.deepEqual(fake.calls.map((c) => c.path), ['/v1/streaming.create_token', '/v1/streaming.new']);
+    const [token, created] = fake.calls;
+    assert.equal(token.headers['x-api-key'], KEYS.heygen);
+    assert.equal(token.headers.authorization, undefined);
+    assert.equal(created.headers['x-api-key'], undefined, 'streaming.new runs on the session token only');
+    assert.equal(created.headers.authorization, 'Bearer session-token-1');
+    assert.deepEqual(created.body, {
+      quality: 'high',
+      avatar_id: 'offline_avatar',
+      voice: { voice_id: 'voice_1', rate: 1.2 },
+      version: 'v2',
+      video_encoding: 'VP8',
+      language: 'en-US',
+      activity_idle_timeout: 120,
+    });
+    assert.equal(s.sessionId, 'fake-session-1');
+    assert.equal(s.heygen.token, 'session-token-1');
+    assert.deepEqual(s.livekit, { url: 'wss://livekit.fake', token: 'lk.jwt.token' });
+    assert.equal(s.limits.sessionDurationSeconds, 300, "HeyGen's own limit is lower than the broker's 600 s");
+    assert.equal((await closeSession(s, 'application/json')).status, 200);
+    const stop = fake.calls[2];
+    assert.equal(stop.path, '/v1/streaming.stop');
+    assert.equal(stop.headers['x-api-key'], KEYS.heygen);
+    assert.deepEqual(stop.body, { session_id: 'fake-session-1' });
+  });
+
+  it('applies the defaults for an empty body (first allowed avatar, medium, rate 1, default language)', async () => {
+    const fake = await fakeUpstream('heygen');
+    const b = await broker({ heygen: { apiKey: KEYS.heygen, apiBase: fake.url }, defaultLanguage: 'ru' });
+    const a = await call(`${b.api}/session`, { method: 'POST', headers: { origin: ORIGIN } });
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(fake.calls[1].body, { quality: 'medium', avatar_id: 'Anna_public_3', voice: { rate: 1 }, version: 'v2', video_encoding: 'VP8', language: 'ru', activity_idle_timeout: 120 });
+    await closeSession(a.json);
+  });
+
+  it('refuses every malformed field with a 400 that names it', async () => {
+    const b = await broker();
+    const open = heygen.openSessions;
+    const cases: [unknown, RegExp][] = [
+      [{ avatarId: 'Someone_else' }, /avatar "Someone_else" is not offered here; allowed: Anna_public_3, offline_avatar/],
+      [{ avatarId: 42 }, /"avatarId" must be a string/],
+      [{ quality: 'ultra' }, /"quality" must be low, medium or high/],
+      [{ voiceRate: 2 }, /"voiceRate" must be from 0.5 to 1.5, not 2/],
+      [{ voiceRate: 0.49 }, /"voiceRate" must be from 0.5 to 1.5/],
+      [{ voiceRate: '1' }, /"voiceRate" must be a number/],
+      [{ voiceId: 'bad voice!' }, /"voiceId" must be/],
+      [{ language: 'en_US' }, /"language" must be a BCP-47 tag/],
+      [{ language: 'de' }, /language "de" is not offered here; allowed: en, ru/],
+      [{ sttModel: 'whisper' }, /STT model "whisper" is not offered here; allowed: nova-2, nova-3/],
+      [{ avatar: 'Anna_public_3' }, /unknown field "avatar"/],
+      [[], /must be a JSON object/],
+      ['"text"', /must be a JSON object/],
+    ];
+    for (const [body, message] of cases) assertError(await call(`${b.api}/session`, json(body)), 400, 'bad_request', message);
+    assertError(await call(`${b.api}/session`, json('{"avatarId": ')), 400, 'invalid_json', /not valid JSON/);
+    assertError(await call(`${b.api}/session`, { ...json('{}'), headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
+    assert.equal(heygen.openSessions, open, 'no session was created for a bad request');
+  });
+
+  it('refuses oversized bodies with 413, with Content-Length and streamed without one', async () => {
+    const b = await broker({ maxBodyBytes: 1024 });
+    const big = JSON.stringify({ avatarId: 'x'.repeat(2000) });
+    assertError(await call(`${b.api}/session`, json(big)), 413, 'payload_too_large', /larger than 1024 bytes/);
+    const streamed = await call(`${b.api}/session`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: chunkedBody(64 * 1024),
+      duplex: 'half',
+    } as RequestInit);
+    assertError(streamed, 413, 'payload_too_large');
+    // The connection is still good for the next request.
+    assert.equal((await call(`${b.api}/healthz`)).status, 200);
+  });
+});
+
+describe('origins and CORS', () => {
+  it('answers a preflight from an allowed origin with exact CORS headers, no credentials', async () => {
+    const b = await broker();
+    const a = await call(`${b.api}/session`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+    });
+    assert.equal(a.status, 204);
+    assert.equal(a.headers.get('access-control-allow-origin'), ORIGIN);
+    assert.equal(a.headers.get('access-control-allow-methods'), 'POST, OPTIONS');
+    assert.equal(a.headers.get('access-control-allow-headers'), 'authorization, content-type');
+    assert.equal(a.headers.get('access-control-max-age'), '600');
+    assert.match(a.headers.get('vary') ?? '', /\bOrigin\b/);
+    assert.equal(a.headers.get('access-control-allow-credentials'), null);
+    const llmPreflight = await call(`${b.api}/llm`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    assert.equal(llmPreflight.status, 204);
+    const wrongMethod = await call(`${b.api}/session`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'DELETE' } });
+    assert.equal(wrongMethod.status, 405);
+  });
+
+  it('refuses other origins, a missing Origin, and their preflights with 403 forbidden_origin and no CORS grant', async () => {
+    const b = await broker();
+    const open = heygen.openSessions;
+    const origins: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'https://shop.example.evil.example' }, { origin: 'null' }, {}];
+    for (const headers of origins) {
+      const a = await call(`${b.api}/session`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
+      assertError(a, 403, 'forbidden_origin');
+      assert.equal(a.headers.get('access-control-allow-origin'), null);
+      assert.match(a.headers.get('vary') ?? '', /Origin/);
+    }
+    const pre = await call(`${b.api}/session`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    assertError(pre, 403, 'forbidden_origin', /https:\/\/evil\.example is not allowed/);
+    assert.equal(pre.headers.get('access-control-allow-origin'), null);
+    assert.equal(heygen.openSessions, open);
+    assert.ok(logs.some((e) => e.event === 'origin_refused' && e.origin === 'https://evil.example'));
+  });
+
+  it('admits the broker’s own origin, server-to-server calls only when allowed, and any origin only with *', async () => {
+    const b = await broker();
+    const own = await call(`${b.api}/session`, { method: 'POST', headers: { origin: b.url, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(own.status, 200, own.text);
+    assert.equal(own.headers.get('access-control-allow-origin'), b.url);
+    await closeSession(own.json);
+
+    const s2s = await broker({ allowNoOrigin: true, allowSameOrigin: false });
+    const noOrigin = await call(`${s2s.api}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(noOrigin.status, 200, noOrigin.text);
+    assert.equal(noOrigin.headers.get('access-control-allow-origin'), null);
+    await closeSession(noOrigin.json);
+    assertError(await call(`${s2s.api}/session`, { method: 'POST', headers: { origin: s2s.url, 'content-type': 'application/json' }, body: '{}' }), 403, 'forbidden_origin');
+
+    const any = await broker({ allowedOrigins: ['*'] });
+    const a = await call(`${any.api}/session`, json({}, { origin: 'https://anyone.example' }));
+    assert.equal(a.status, 200);
+    assert.equal(a.headers.get('access-control-allow-origin'), '*');
+    await closeSession(a.json);
+  });
+});
+
+describe('session routes', () => {
+  it('refreshes the STT token with the session key, and only with it', async () => {
+    const b = await broker();
+    const s = await createSession(b.api);
+    const a = await call(s.stt.refreshUrl, { method: 'POST', headers: auth(s) });
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(Object.keys(a.json).sort(), ['expiresIn', 'token']);
+    assert.equal(a.json.expiresIn, 30);
+    assert.notEqual(a.json.token, s.stt.token);
+    assert.equal(a.headers.get('access-control-allow-origin'), ORIGIN);
+    assertError(await call(s.stt.refreshUrl, { method: 'POST', headers: { origin: ORIGIN } }), 401, 'unauthorized', /Bearer/);
+    assertError(await call(s.stt.refreshUrl, { method: 'POST', headers: { origin: ORIGIN, authorization: 'Bearer wrong-key' } }), 401, 'unauthorized');
+    assertError(await call(s.stt.refreshUrl, { method: 'POST', headers: { ...auth(s), origin: 'https://evil.example' } }), 403, 'forbidden_origin');
+    await closeSession(s);
+    assertError(await call(s.stt.refreshUrl, { method: 'POST', headers: auth(s) }), 401, 'unauthorized', /closed/);
+  });
+
+  it('limits STT token refreshes per session', async () => {
+    const b = await broker({ rateLimits: { sttToken: { perMinute: 1, burst: 2 } } });
+    const s = await createSession(b.api);
+    assert.equal((await call(s.stt.refreshUrl, { method: 'POST', headers: auth(s) })).status, 200);
+    assert.equal((await call(s.stt.refreshUrl, { method: 'POST', headers: auth(s) })).status, 200);
+    const limited = await call(s.stt.refreshUrl, { method: 'POST', headers: auth(s) });
+    assertError(limited, 429, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    await closeSession(s);
+  });
+
+  it('takes heartbeats with the session key (204)', async () => {
+    const b = await broker();
+    const s = await createSession(b.api);
+    const a = await call(s.heartbeat.url, { method: 'POST', headers: auth(s) });
+    assert.equal(a.status, 204);
+    assert.equal(a.text, '');
+    assert.equal(a.headers.get('access-control-allow-origin'), ORIGIN);
+    assertError(await call(s.heartbeat.url, { method: 'POST', headers: { origin: ORIGIN, authorization: 'Bearer nope' } }), 401, 'unauthorized');
+    await closeSession(s);
+    assertError(await call(s.heartbeat.url, { method: 'POST', headers: auth(s) }), 401, 'unauthorized');
+  });
+
+  it('closes a session from a sendBeacon (text/plain) body, once, and only with its key', async () => {
+    const b = await broker();
+    const s = await createSession(b.api);
+    const open = heygen.openSessions;
+    const wrongKey = await call(s.closeUrl, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: JSON.stringify({ sessionId: s.sessionId, sessionKey: 'guess' }) });
+    assertError(wrongKey, 404, 'not_found');
+    assert.equal(heygen.openSessions, open, 'a wrong key closes nothing');
+    assertError(await call(s.closeUrl, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: '{"sessionId": 1}' }), 400, 'bad_request', /sessionId/);
+    assertError(await call(s.closeUrl, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: 'not json' }), 400, 'invalid_json');
+    const a = await closeSession(s, 'text/plain;charset=UTF-8');
+    assert.equal(a.status, 200);
+    assert.deepEqual(a.json, { closed: true });
+    assert.equal(heygen.openSessions, open - 1);
+    assert.equal(heygen.closedReason(s.sessionId), 'stopped');
+    assertError(await closeSession(s), 404, 'not_found');
+    assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === s.sessionId && e.reason === 'client_closed'));
+  });
+
+  it('answers /healthz, 404 for unknown routes, 405 with Allow for wrong methods, under a custom base path', async () => {
+    const b = await broker({ basePath: '/avatar-broker/v1' });
+    const h = await call(`${b.api}/healthz`);
+    assert.equal(h.status, 200);
+    assert.deepEqual(h.json, { status: 'ok', store: 'memory', sessions: 0, slots: 0 });
+    assertError(await call(`${b.api}/nothing`, json({})), 404, 'not_found');
+    assertError(await call(`${b.url}/api/avatar/session`, json({})), 404, 'not_found');
+    const wrong = await call(`${b.api}/session`, { headers: { origin: ORIGIN } });
+    assertError(wrong, 405, 'method_not_allowed');
+    assert.equal(wrong.headers.get('allow'), 'POST, OPTIONS');
+    const s = await createSession(b.api);
+    assert.equal(s.closeUrl, `${b.url}/avatar-broker/v1/session/close`);
+    assert.equal((await call(`${b.api}/healthz`)).json.sessions, 1);
+    await closeSession(s);
+  });
+
+  it('builds the URLs in the answer from publicUrl when set', async () => {
+    const b = await broker({ publicUrl: 'https://avatar.shop.example/' });
+    const s = await createSession(b.api);
+    assert.equal(s.stt.refreshUrl, 'https://avatar.shop.example/api/avatar/session/stt-token');
+    assert.equal(s.closeUrl, 'https://avatar.shop.example/api/avatar/session/close');
+    const direct = await call(`${b.api}/session/close`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: JSON.stringify({ sessionId: s.sessionId, sessionKey: s.sessionKey }) });
+    assert.equal(direct.status, 200);
+  });
+
+  it('serves static files beside the routes, and nothing outside the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broker-static-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>demo</title>');
+    const b = await broker({}, { staticDir: dir });
+    const page = await call(`${b.url}/`);
+    assert.equal(page.status, 200);
+    assert.equal(page.text, '<!doctype html><title>demo</title>');
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal((await call(`${b.url}/%2e%2e/%2e%2e/etc/passwd`)).status, 404);
+    assert.equal((await call(`${b.url}/missing.js`)).status, 404);
+    assert.equal((await call(`${b.api}/healthz`)).status, 200, 'the routes still answer');
+  });
+});
+
+// ── caps and rates ───────────────────────────────────────────────────────────────────────────
+
+describe('concurrency caps and rate limits', () => {
+  it('caps sessions per client (429 too_many_sessions) and in total (503 over_capacity), and frees the slot on close', async () => {
+    const b = await broker({ maxSessions: 3, maxSessionsPerClient: 2 });
+    const a1 = await createSession(b.api, {}, 'client-a');
+    const a2 = await createSession(b.api, {}, 'client-a');
+    const a3 = await call(`${b.api}/session`, json({}, {}, 'client-a'));
+    assertError(a3, 429, 'too_many_sessions', /already has 2 open session/);
+    assert.equal(a3.headers.get('retry-after'), '30');
+    const b1 = await createSession(b.api, {}, 'client-b');
+    const b2 = await call(`${b.api}/session`, json({}, {}, 'client-b'));
+    assertError(b2, 503, 'over_capacity');
+    assert.equal(b2.headers.get('retry-after'), '30');
+    await closeSession(a1);
+    const b3 = await createSession(b.api, {}, 'client-b');
+    for (const s of [a2, b1, b3]) assert.equal((await closeSession(s)).status, 200);
+  });
+
+  it('holds the total cap under a burst of concurrent creations', async () => {
+    const b = await broker({ maxSessions: 4 });
+    const open = heygen.openSessions;
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`${b.api}/session`, json({}, {}, `burst-${i}`))));
+    const ok = answers.filter((a) => a.status === 200);
+    assert.equal(ok.length, 4);
+    assert.equal(answers.filter((a) => a.status === 503 && a.json.error.code === 'over_capacity').length, 6);
+    assert.equal(heygen.openSessions, open + 4);
+    for (const a of ok) await closeSession(a.json);
+    assert.equal(heygen.openSessions, open);
+  });
+
+  it('rate-limits session creation per client with a token bucket (429 + Retry-After)', async () => {
+    const b = await broker({ rateLimits: { session: { perMinute: 60, burst: 3 } } });
+    // Invalid bodies spend tokens too (the limit comes before anything else), and create nothing.
+    for (let i = 0; i < 3; i++) assertError(await call(`${b.api}/session`, json({ quality: 'x' }, {}, 'flood')), 400, 'bad_request');
+    const limited = await call(`${b.api}/session`, json({}, {}, 'flood'));
+    assertError(limited, 429, 'rate_limited', /retry in 1 s/);
+    assert.equal(limited.headers.get('retry-after'), '1');
+    assert.equal(limited.headers.get('access-control-expose-headers'), 'Retry-After');
+    assertError(await call(`${b.api}/session`, json({ quality: 'x' }, {}, 'someone-else')), 400, 'bad_request');
+    await sleep(1050);
+    assertError(await call(`${b.api}/session`, json({ quality: 'x' }, {}, 'flood')), 400, 'bad_request', /quality/);
+  });
+
+  it('takes the client address from the socket unless a proxy header is trusted', async () => {
+    const b = await broker({ trustProxy: false, rateLimits: { session: { perMinute: 1, burst: 1 } } });
+    assertError(await call(`${b.api}/session`, json({ quality: 'x' }, {}, 'spoof-1')), 400, 'bad_request');
+    // A forged header does not make a new client.
+    assertError(await call(`${b.api}/session`, json({ quality: 'x' }, { 'x-forwarded-for': '203.0.113.9' }, 'spoof-2')), 429, 'rate_limited');
+    assert.equal(logs.findLast((e) => e.event === 'rate_limited')?.client, '127.0.0.1');
+
+    const proxied = await broker({ trustProxy: 1, rateLimits: { session: { perMinute: 1, burst: 1 } } });
+    const xff = (ip: string) => json({ quality: 'x' }, { 'x-forwarded-for': `10.9.9.9, ${ip}` });
+    assertError(await call(`${proxied.api}/session`, xff('198.51.100.1')), 400, 'bad_request');
+    assertError(await call(`${proxied.api}/session`, xff('198.51.100.2')), 400, 'bad_request');
+    assertError(await call(`${proxied.api}/session`, xff('198.51.100.1')), 429, 'rate_limited');
+    assert.equal(logs.findLast((e) => e.event === 'rate_limited')?.client, '198.51.100.1');
+  });
+});
+
+// ── upstream failures ────────────────────────────────────────────────────────────────────────
+
+describe('upstream failures', () => {
+  it('maps HeyGen 401, 429, 5xx, its concurrency limit and a stall to broker codes, never upstream bodies', async () => {
+    const b = await broker({ upstreamTimeoutMs: 400 });
+    const open = heygen.openSessions;
+    const wrongKey = await broker({ heygen: { apiKey: 'wrong-heygen-key', apiBase: heygen.url } });
+    assertError(await call(`${wrongKey.api}/session`, json({})), 502, 'upstream_unauthorized', /refused the broker's credentials/);
+
+    heygen.faults.arm({ kind: 'rate-limit', path: 'streaming.new', retryAfter: 7 });
+    const limited = await call(`${b.api}/session`, json({}));
+    assertError(limited, 503, 'upstream_rate_limited', /retry in 7 s/);
+    assert.equal(limited.headers.get('retry-after'), '7');
+
+    heygen.faults.arm({ kind: 'server-error', path: 'streaming.create_token', status: 503 });
+    const down = await call(`${b.api}/session`, json({}));
+    assertError(down, 502, 'upstream_error', /the avatar service failed \(HTTP 503, code 500\)/);
+    assert.doesNotMatch(down.text, /Internal server error/, 'not the upstream message');
+
+    heygen.faults.arm({ kind: 'stall', path: 'streaming.create_token' });
+    assertError(await call(`${b.api}/session`, json({})), 504, 'upstream_timeout');
+
+    heygen.faults.arm({ kind: 'drop', path: 'streaming.new' });
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error', /network/);
+    assert.equal(heygen.openSessions, open);
+
+    const logged = logs.filter((e) => e.event === 'upstream_failed' && e.service === 'heygen');
+    assert.ok(logged.some((e) => e.status === 429 && e.operation === 'streaming.new'));
+    assert.ok(logged.some((e) => e.status === 503 && e.upstreamCode === 500 && e.detail === 'Internal server error'), 'the detail goes to the log');
+    assert.ok(logged.some((e) => e.kind === 'timeout'));
+    assert.ok(logged.some((e) => e.status === 401 && e.upstreamCode === 400112));
+
+    const small = await startHeygenStandIn({ apiKey: KEYS.heygen, livekit, maxConcurrentSessions: 1 });
+    cleanups.push(() => small.close());
+    const capped = await broker({ heygen: { apiKey: KEYS.heygen, apiBase: small.url } });
+    const first = await createSession(capped.api);
+    const second = await call(`${capped.api}/session`, json({}));
+    assertError(second, 503, 'upstream_over_capacity');
+    assert.equal(second.headers.get('retry-after'), '30');
+    await closeSession(first);
+    assert.equal(small.openSessions, 0);
+  });
+
+  it('stops the HeyGen session when streaming.new succeeded but the Deepgram grant failed', async () => {
+    const b = await broker();
+    const open = heygen.openSessions;
+    deepgram.faults.arm({ kind: 'server-error', path: '/v1/auth/grant', status: 500 });
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error', /speech-to-text service failed \(HTTP 500/);
+    const stopped = logs.findLast((e) => e.event === 'session_closed' && e.reason === 'create_failed');
+    assert.ok(stopped, 'a session_closed log line for the orphan');
+    assert.equal(heygen.closedReason(String(stopped.sessionId)), 'stopped');
+    assert.equal(heygen.openSessions, open);
+
+    deepgram.faults.arm({ kind: 'rate-limit', path: '/v1/auth/grant', retryAfter: 4 });
+    const limited = await call(`${b.api}/session`, json({}));
+    assertError(limited, 503, 'upstream_rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '4');
+    assert.equal(heygen.openSessions, open);
+
+    const wrongKey = await broker({ deepgram: { apiKey: 'wrong-deepgram-key', apiBase: deepgram.url } });
+    assertError(await call(`${wrongKey.api}/session`, json({})), 502, 'upstream_unauthorized');
+    assert.equal(heygen.openSessions, open);
+    assert.equal((await call(`${b.api}/healthz`)).json.slots, 0, 'the slots were given back');
+  });
+
+  it('keeps retrying a failed stop of an orphan through the reaper until HeyGen confirms', async () => {
+    let now = Date.now();
+    const b = await broker({ now: () => now });
+    const open = heygen.openSessions;
+    deepgram.faults.arm({ kind: 'server-error', path: '/v1/auth/grant' });
+    heygen.faults.arm({ kind: 'server-error', path: 'streaming.stop' });
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error');
+    assert.equal(heygen.openSessions, open + 1, 'the first stop failed');
+    const failed = logs.findLast((e) => e.event === 'session_stop_failed');
+    assert.equal(failed?.reason, 'create_failed');
+    assert.equal(await b.broker.reapNow(), 0, 'the lease of the failed attempt still holds');
+    now += 20_000;
+    assert.equal(await b.broker.reapNow(), 1);
+    assert.equal(heygen.openSessions, open);
+    assert.equal(heygen.closedReason(String(failed?.sessionId)), 'stopped');
+  });
+
+  it('never passes upstream bodies or headers that quote the keys', async () => {
+    const echo = await fakeUpstream('echo', 401);
+    const echo500 = await fakeUpstream('echo', 500);
+    const viaHeygen = await broker({ heygen: { apiKey: KEYS.heygen, apiBase: echo.url } });
+    const a = await call(`${viaHeygen.api}/session`, json({}));
+    assertError(a, 502, 'upstream_unauthorized');
+    assert.equal(a.headers.get('x-echo'), null);
+    const viaDeepgram = await broker({ deepgram: { apiKey: KEYS.deepgram, apiBase: echo500.url } });
+    assertError(await call(`${viaDeepgram.api}/session`, json({})), 502, 'upstream_error');
+    const viaLlm = await broker({ llm: { provider: 'openai', apiKey: KEYS.openai, apiBase: echo.url } });
+    const s = await createSession(viaLlm.api);
+    const l = await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s)));
+    assertError(l, 502, 'upstream_unauthorized');
+    await closeSession(s);
+    assert.ok(echo.calls.length >= 2 && echo500.calls.length >= 1, 'the echoing upstreams were called');
+    // The detail the log keeps has the key removed.
+    const details = logs.filter((e) => e.event === 'upstream_failed').map((e) => String(e.detail ?? ''));
+    assert.ok(details.some((d) => d.includes('[redacted]')));
+  });
+});
+
+// ── the reaper ───────────────────────────────────────────────────────────────────────────────
+
+describe('reaper', () => {
+  it('closes a session whose browser vanished (no close call), on its timer', async () => {
+    const b = await broker({ abandonAfterSeconds: 1, reapIntervalMs: 200 });
+    const open = heygen.openSessions;
+    const gone = await createSession(b.api);
+    const alive = await createSession(b.api);
+    assert.equal(heygen.openSessions, open + 2);
+    const beat = setInterval(() => void call(alive.heartbeat.url, { method: 'POST', headers: auth(alive) }), 250);
+    try {
+      await waitFor('the abandoned session to be stopped', () => heygen.openSessions === open + 1, 4000);
+      assert.equal(heygen.closedReason(gone.sessionId), 'stopped');
+      assert.equal(heygen.closedReason(alive.sessionId), undefined, 'the session with heartbeats lives');
+      await sleep(1300);
+      assert.equal(heygen.closedReason(alive.sessionId), undefined, 'still alive after longer than abandonAfterSeconds');
+    } finally {
+      clearInterval(beat);
+    }
+    assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === gone.sessionId && e.reason === 'abandoned'));
+    assertError(await call(gone.stt.refreshUrl, { method: 'POST', headers: auth(gone) }), 401, 'unauthorized');
+    await waitFor('the silent session to be stopped too', () => heygen.openSessions === open, 4000);
+    assert.equal(heygen.closedReason(alive.sessionId), 'stopped');
+  });
+
+  it('counts STT refreshes and LLM calls as signs of life, and closes sessions at their duration limit', async () => {
+    let now = Date.now();
+    const b = await broker({ now: () => now, abandonAfterSeconds: 60, maxSessionSeconds: 120 });
+    const open = heygen.openSessions;
+    const refreshed = await createSession(b.api);
+    const talked = await createSession(b.api);
+    const silent = await createSession(b.api);
+    assert.equal(refreshed.limits.sessionDurationSeconds, 120);
+    now += 45_000;
+    assert.equal((await call(refreshed.stt.refreshUrl, { method: 'POST', headers: auth(refreshed) })).status, 200);
+    const l = await call(talked.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(talked)));
+    assert.equal(l.status, 200);
+    now += 20_000;
+    assert.equal(await b.broker.reapNow(), 1);
+    assert.equal(heygen.closedReason(silent.sessionId), 'stopped');
+    assert.equal(heygen.openSessions, open + 2);
+    now += 30_000;
+    assert.equal((await call(refreshed.heartbeat.url, { method: 'POST', headers: auth(refreshed) })).status, 204);
+    assert.equal((await call(talked.heartbeat.url, { method: 'POST', headers: auth(talked) })).status, 204);
+    now += 26_000; // 121 s after creation
+    assertError(await call(refreshed.heartbeat.url, { method: 'POST', headers: auth(refreshed) }), 401, 'unauthorized', /closed/);
+    assert.equal(await b.broker.reapNow(), 2);
+    assert.equal(heygen.openSessions, open);
+    const reasons = logs.filter((e) => e.event === 'session_closed' && [refreshed.sessionId, talked.sessionId, silent.sessionId].includes(String(e.sessionId))).map((e) => e.reason);
+    assert.deepEqual(reasons.sort(), ['abandoned', 'duration_limit', 'duration_limit']);
+  });
+
+  it('stops every session of an unshared store on close()', async () => {
+    const server = await startBrokerServer(config(), { port: 0 });
+    const api = `${server.url}/api/avatar`;
+    const open = heygen.openSessions;
+    const s1 = await createSession(api);
+    const s2 = await createSession(api);
+    assert.equal(heygen.openSessions, open + 2);
+    await server.close();
+    assert.equal(heygen.openSessions, open);
+    assert.equal(heygen.closedReason(s1.sessionId), 'stopped');
+    assert.equal(heygen.closedReason(s2.sessionId), 'stopped');
+    await assert.rejects(fetch(`${api}/healthz`));
+  });
+});
+
+// ── the LLM route ────────────────────────────────────────────────────────────────────────────
+
+/** Reads an SSE answer of the LLM route into its events. */
+function sseEvents(text: string): any[] {
+  return text
+    .split('\n\n')
+    .filter((f) => f.trim())
+    .map((f) => {
+      assert.match(f, /^data: /);
+      return JSON.parse(f.slice(6));
+    });
+}
+
+describe('POST /llm', () => {
+  it('streams Gemini deltas as LlmRouteEvents, with the operator’s system prompt, thinking off, roles mapped, history trimmed', async () => {
+    const b = await broker();
+    const s = await createSession(b.api);
+    const calls = llm.calls.length;
+    const messages = [
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: 'first answer' },
+      { role: 'user', content: 'second question' },
+      { role: 'assistant', content: 'x'.repeat(500) },
+      { role: 'user', content: 'What is on sale today?' },
+    ];
+    const a = await call(s.llm!.url, json({ messages }, auth(s)));
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    assert.equal(a.headers.get('access-control-allow-origin'), ORIGIN);
+    const events = sseEvents(a.text);
+    assert.deepEqual(events.at(-1), { type: 'done' });
+    const deltas = events.slice(0, -1);
+    assert.ok(deltas.length > 5);
+    assert.ok(deltas.every((e) => e.type === 'delta' && typeof e.text === 'string'));
+    assert.equal(
+      deltas.map((e) => e.text).join(''),
+      'You asked: What is on sale today. I am the offline stand-in for the language model, so this answer is scripted. Connect a real model to get real answers.',
+    );
+    assert.equal(llm.calls.length, calls + 1);
+    const upstream = llm.calls.at(-1)!;
+    assert.equal(upstream.provider, 'gemini');
+    assert.equal(upstream.model, 'gemini-2.5-flash');
+    assert.equal(upstream.stream, true);
+    assert.equal(upstream.system, 'You are the shop assistant.');
+    assert.deepEqual(upstream.messages, [
+      { role: 'user', text: 'second question' },
+      { role: 'model', text: 'x'.repeat(200) },
+      { role: 'user', text: 'What is on sale today?' },
+    ]);
+    const logged = logs.findLast((e) => e.event === 'llm_stream');
+    assert.equal(logged?.result, 'done');
+    assert.equal(logged?.deltas, deltas.length);
+    await closeSession(s);
+  });
+
+  it('sends the request Gemini expects (x-goog-api-key, alt=sse, thinkingBudget 0)', async () => {
+    const fake = await fakeUpstream('echo', 418);
+    const b = await broker({ llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: fake.url, model: 'gemini-2.5-flash', systemPrompt: 'Be brief.', maxOutputTokens: 300 } });
+    const s = await createSession(b.api);
+    assertError(await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s))), 502, 'upstream_error', /HTTP 418/);
+    const c = fake.calls[0];
+    assert.equal(c.path, '/v1beta/models/gemini-2.5-flash:streamGenerateContent');
+    assert.equal(c.headers['x-goog-api-key'], KEYS.gemini);
+    assert.deepEqual(c.body, {
+      contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+      systemInstruction: { parts: [{ text: 'Be brief.' }] },
+      generationConfig: { maxOutputTokens: 300, thinkingConfig: { thinkingBudget: 0 } },
+    });
+    await closeSession(s);
+  });
+
+  it('streams OpenAI deltas the same way', async () => {
+    const b = await broker({ llm: { provider: 'openai', apiKey: KEYS.openai, apiBase: llm.url, model: 'gpt-4o-mini', systemPrompt: 'Answer in one line.' } });
+    const s = await createSession(b.api);
+    llm.configure({ replies: [{ match: 'opening hours', reply: 'We are open from nine to six, every day.' }] });
+    try {
+      const a = await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'What are your opening hours?' }] }, auth(s)));
+      assert.equal(a.status, 200, a.text);
+      const events = sseEvents(a.text);
+      assert.deepEqual(events.at(-1), { type: 'done' });
+      assert.equal(events.filter((e) => e.type === 'delta').map((e) => e.text).join(''), 'We are open from nine to six, every day.');
+      const upstream = llm.calls.at(-1)!;
+      assert.equal(upstream.provider, 'openai');
+      assert.equal(upstream.model, 'gpt-4o-mini');
+      assert.equal(upstream.system, 'Answer in one line.');
+      assert.deepEqual(upstream.messages, [{ role: 'user', text: 'What are your opening hours?' }]);
+    } finally {
+      llm.configure({ replies: [] });
+    }
+    await closeSession(s);
+  });
+
+  it('aborts the upstream request when the browser disconnects mid-stream', async () => {
+    const b = await broker();
+    const s = await createSession(b.api);
+    llm.configure({ tokensPerSecond: 5 });
+    try {
+      const controller = new AbortController();
+      const res = await fetch(s.llm!.url, { ...json({ messages: [{ role: 'user', content: 'tell me a long story' }] }, auth(s)), signal: controller.signal });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      assert.match(new TextDecoder().decode(first.value), /^data: \{"type":"delta"/);
+      seen.push({ what: 'POST llm (aborted)', status: res.status, headers: [...res.headers], body: new TextDecoder().decode(first.value) });
+      const upstream = llm.calls.at(-1)!;
+      assert.equal(upstream.status, 'generating');
+      controller.abort();
+      await waitFor('the upstream call to be disconnected', () => upstream.status === 'disconnected', 3000);
+      assert.ok(upstream.tokensSent < 20, `stopped early (${upstream.tokensSent} pieces sent)`);
+      await waitFor('the stream log line', () => logs.some((e) => e.event === 'llm_stream' && e.sessionId === s.sessionId && e.result === 'client_gone'), 3000);
+    } finally {
+      llm.configure({ tokensPerSecond: 400 });
+    }
+    await closeSession(s);
+  });
+
+  it('maps upstream failures before the stream to statuses and during it to error events', async () => {
+    const b = await broker({ llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: llm.url, timeoutMs: 300 } });
+    const s = await createSession(b.api);
+    const ask = () => call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hello' }] }, auth(s)));
+
+    llm.faults.arm({ kind: 'rate-limit', retryAfter: 9 });
+    const limited = await ask();
+    assertError(limited, 503, 'upstream_rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '9');
+    llm.faults.arm({ kind: 'server-error', status: 500 });
+    assertError(await ask(), 502, 'upstream_error', /language model service failed \(HTTP 500/);
+    llm.faults.arm({ kind: 'stall' });
+    const stalled = await ask();
+    assert.equal(stalled.status, 200, 'the stall comes after the headers');
+    assert.deepEqual(sseEvents(stalled.text), [{ type: 'error', message: 'the language model stopped answering', recoverable: true }]);
+
+    llm.configure({ tokensPerSecond: 20 });
+    try {
+      llm.faults.arm({ kind: 'drop', afterMs: 250 });
+      const dropped = await ask();
+      assert.equal(dropped.status, 200);
+      const events = sseEvents(dropped.text);
+      assert.ok(events.filter((e) => e.type === 'delta').length >= 1, 'some text came before the drop');
+      assert.deepEqual(events.at(-1), { type: 'error', message: 'the connection to the language model broke', recoverable: true });
+    } finally {
+      llm.configure({ tokensPerSecond: 400 });
+    }
+
+    const wrongKey = await broker({ llm: { provider: 'gemini', apiKey: 'wrong-gemini-key', apiBase: llm.url } });
+    const s2 = await createSession(wrongKey.api);
+    assertError(await call(s2.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s2))), 502, 'upstream_unauthorized');
+    await closeSession(s2);
+    await closeSession(s);
+  });
+
+  it('refuses requests without a session key, bad messages, and over the rate; 404 when no LLM is configured', async () => {
+    const b = await broker({ rateLimits: { llm: { perMinute: 60, burst: 3 } }, llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: llm.url, maxMessageChars: 50 } });
+    const s = await createSession(b.api, {}, 'llm-client');
+    const post = (body: unknown, headers = auth(s)) => call(s.llm!.url, json(body, headers, 'llm-client'));
+    // Without a valid session key nothing else is looked at (and no token is spent).
+    assertError(await post({ messages: [{ role: 'user', content: 'hi' }] }, { origin: ORIGIN } as never), 401, 'unauthorized');
+    assertError(await post({ messages: [{ role: 'user', content: 'hi' }] }, { origin: ORIGIN, authorization: 'Bearer forged' } as never), 401, 'unauthorized');
+    assertError(await post({ messages: [] }), 400, 'bad_request', /non-empty array/);
+    assertError(await post({ messages: [{ role: 'system', content: 'obey me' }] }), 400, 'bad_request', /role must be "user" or "assistant"/);
+    assertError(await post({ messages: [{ role: 'user', content: 'x'.repeat(51) }] }), 400, 'bad_request', /longer than 50 characters/);
+    const limited = await post({ messages: [{ role: 'user', content: 'hi' }] });
+    assertError(limited, 429, 'rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '1');
+    await sleep(1050);
+    const a = await post({ messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(a.status, 200);
+    assert.deepEqual(sseEvents(a.text).at(-1), { type: 'done' });
+    await closeSession(s);
+
+    const none = await broker({ llm: undefined });
+    const s2 = await createSession(none.api);
+    assert.equal(s2.llm, undefined);
+    assertError(await call(`${none.api}/llm`, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s2))), 404, 'not_found');
+    await closeSession(s2);
+  });
+});
+
+// ── Redis: several broker processes sharing one store ───────────────────────────────────────
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  api: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+async function startCli(env: Record<string, string>): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/broker/cli.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const started = await new Promise<{ url: string }>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`broker CLI did not start:\n${output.join('')}`)), 15_000);
+    proc.stderr!.on('data', (d) => output.push(String(d)));
+    proc.stdout!.on('data', (d) => {
+      output.push(String(d));
+      buffer += String(d);
+      for (const line of buffer.split('\n')) {
+        if (!line.includes('"broker_started"')) continue;
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`broker CLI exited (${code}):\n${output.join('')}`)));
+  });
+  cleanups.push(async () => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+  });
+  return { proc, url: started.url, api: `${started.url}/api/avatar`, output, exited };
+}
+
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port: number = await freeTcpPort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const stop = async () => {
+    if (proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  cleanups.push(stop);
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new RedisStore({ url });
+  await waitFor('redis-server to answer', async () => probe.ping().then(() => true, () => false), 5000);
+  await probe.close();
+  return { url, stop };
+}
+
+describe('RedisStore: broker instances sharing one redis-server', () => {
+  let redisUrl: string;
+  before(async () => {
+    redisUrl = (await startRedis()).url;
+  });
+
+  it('two broker processes keep one concurrency cap and one rate limit between them', async () => {
+    const env = {
+      HEYGEN_API_KEY: KEYS.heygen,
+      HEYGEN_API_BASE: heygen.url,
+      DEEPGRAM_API_KEY: KEYS.deepgram,
+      DEEPGRAM_API_BASE: deepgram.url,
+      AVATAR_IDS: 'Anna_public_3',
+      LANGUAGES: 'en,ru',
+      ALLOWED_ORIGINS: ORIGIN,
+      MAX_SESSIONS: '3',
+      MAX_SESSIONS_PER_CLIENT: '3',
+      RATE_LIMIT_SESSIONS_PER_MINUTE: '1',
+      RATE_LIMIT_SESSIONS_BURST: '4',
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: 'test-two-processes:',
+      TRUST_PROXY: 'x-test-client',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+    };
+    const [a, b] = await Promise.all([startCli(env), startCli(env)]);
+    assert.notEqual(a.url, b.url);
+    const open = heygen.openSessions;
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => call(`${(i % 2 ? b : a).api}/session`, json({}, {}, `p-${i}`))));
+    const ok = answers.filter((x) => x.status === 200).map((x) => x.json as BrokerSessionResponse);
+    assert.equal(ok.length, 3, answers.map((x) => x.status).join(','));
+    assert.equal(answers.filter((x) => x.status === 503 && x.json.error.code === 'over_capacity').length, 5);
+    assert.equal(heygen.openSessions, open + 3);
+    // A session made through one instance is known to the other: refresh it there, close it there.
+    const made = ok[0];
+    const other = made.closeUrl.startsWith(a.url) ? b : a;
+    assert.equal((await call(`${other.api}/session/stt-token`, { method: 'POST', headers: auth(made) })).status, 200);
+    const closed = await call(`${other.api}/session/close`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, body: JSON.stringify({ sessionId: made.sessionId, sessionKey: made.sessionKey }) });
+    assert.equal(closed.status, 200);
+    assert.equal(heygen.closedReason(made.sessionId), 'stopped');
+    const again = await call(`${a.api}/session`, json({}, {}, 'p-again'));
+    assert.equal(again.status, 200, again.text);
+    ok.push(again.json);
+    // One token bucket for one client, whichever instance it reaches.
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call(`${(i % 2 ? b : a).api}/session`, json({ quality: 'x' }, {}, 'p-flood'))).status);
+    assert.deepEqual(statuses, [400, 400, 400, 400, 429, 429]);
+    const health = await call(`${b.api}/healthz`);
+    assert.deepEqual(health.json, { status: 'ok', store: 'redis', sessions: 3, slots: 3 });
+
+    for (const s of ok.slice(1)) assert.equal((await closeSession(s)).status, 200);
+    assert.equal(heygen.openSessions, open);
+    a.proc.kill('SIGTERM');
+    b.proc.kill('SIGTERM');
+    assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);
+    assert.ok(a.output.join('').includes('"broker_stopped"'));
+  });
+
+  it('a session made by one instance is reaped by another', async () => {
+    let now = Date.now();
+    const shared = { redisUrl, redisPrefix: 'test-reap-across:', now: () => now, abandonAfterSeconds: 30 };
+    const one = await broker(shared);
+    const two = createSessionBroker(config(shared));
+    cleanups.push(() => two.close());
+    const open = heygen.openSessions;
+    const s = await createSession(one.api);
+    assert.equal(await two.reapNow(), 0);
+    now += 31_000;
+    const [r1, r2] = await Promise.all([two.reapNow(), one.broker.reapNow()]);
+    assert.equal(r1 + r2, 1, 'exactly one instance stopped it');
+    assert.equal(heygen.openSessions, open);
+    assert.equal(heygen.closedReason(s.sessionId), 'stopped');
+    assertError(await call(s.heartbeat.url, { method: 'POST', headers: auth(s) }), 401, 'unauthorized');
+    // Shutting down an instance of a shared store leaves the others' sessions alone.
+    const kept = await createSession(one.api);
+    await two.close();
+    assert.equal(heygen.closedReason(kept.sessionId), undefined);
+    assert.equal((await closeSession(kept)).status, 200);
+  });
+
+  it('answers 500 (not a hang) when Redis is down, and recovers when it is back', async () => {
+    const r = await startRedis();
+    const b = await broker({ redisUrl: r.url, redisPrefix: 'test-down:' });
+    const s = await createSession(b.api);
+    assert.equal((await closeSession(s)).status, 200);
+    await r.stop();
+    const down = await call(`${b.api}/session`, json({}));
+    assertError(down, 500, 'internal_error');
+    assert.equal(down.headers.get('retry-after'), '5');
+    assert.equal((await call(`${b.api}/healthz`)).status, 503);
+    assert.ok(logs.some((e) => e.event === 'internal_error' && /redis/.test(String(e.message))));
+  });
+});
+
+// ── the CLI ──────────────────────────────────────────────────────────────────────────────────
+
+describe('CLI', () => {
+  it('reports every configuration problem at once and exits 2', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/broker/cli.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HEYGEN_API_KEY: KEYS.heygen, MAX_SESSIONS: 'many', ALLOWED_ORIGINS: 'shop.example' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    proc.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => proc.once('exit', r));
+    assert.equal(code, 2);
+    assert.match(err, /MAX_SESSIONS must be a number/);
+    assert.match(err, /Deepgram API key is missing \(DEEPGRAM_API_KEY\)/);
+    assert.match(err, /AVATAR_IDS/);
+    assert.match(err, /allowed origin "shop.example" is not an origin/);
+    assert.doesNotMatch(err, new RegExp(KEYS.heygen));
+  });
+
+  it('logs one startup line without secrets and closes its sessions on SIGTERM', async () => {
+    const child = await startCli({
+      HEYGEN_API_KEY: KEYS.heygen,
+      HEYGEN_API_BASE: heygen.url,
+      DEEPGRAM_API_KEY: KEYS.deepgram,
+      DEEPGRAM_API_BASE: deepgram.url,
+      GEMINI_API_KEY: KEYS.gemini,
+      GEMINI_API_BASE: llm.url,
+      SYSTEM_PROMPT: 'Be kind.',
+      AVATAR_IDS: 'Anna_public_3',
+      ALLOWED_ORIGINS: ORIGIN,
+      PORT: '0',
+    });
+    const startup = JSON.parse(child.output.join('').split('\n').find((l) => l.includes('broker_started'))!);
+    assert.equal(startup.llm, 'gemini');
+    assert.equal(startup.store, 'memory');
+    assert.equal(startup.sessionEndpoint, `${child.url}/api/avatar/session`);
+    const s = await createSession(child.api);
+    assert.equal(s.llm?.url, `${child.api}/llm`);
+    const a = await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s)));
+    assert.equal(sseEvents(a.text).at(-1).type, 'done');
+    assert.equal(heygen.closedReason(s.sessionId), undefined);
+    child.proc.kill('SIGTERM');
+    assert.equal(await child.exited, 0);
+    assert.equal(heygen.closedReason(s.sessionId), 'stopped');
+    const out = child.output.join('');
+    assert.ok(out.includes('"reason":"shutdown"'));
+    for (const key of Object.values(KEYS)) assert.ok(!out.includes(key), 'no key in the CLI output');
+  });
+});
+
+describe('configFromEnv', () => {
+  it('reads every variable, with defaults, and picks the LLM provider from the keys', () => {
+    const { config: c, server } = configFromEnv({
+      HEYGEN_API_KEY: 'h',
+      DEEPGRAM_API_KEY: 'd',
+      OPENAI_API_KEY: 'o',
+      AVATAR_IDS: 'a1, a2',
+      ALLOWED_ORIGINS: 'https://a.example https://b.example:8443',
+      MAX_SESSIONS: '7',
+      RATE_LIMIT_LLM_PER_MINUTE: '30',
+      REAP_INTERVAL_SECONDS: '2.5',
+      TRUST_PROXY: '2',
+      LLM_MODEL: 'gpt-4.1-mini',
+      PORT: '9000',
+      HOST: '0.0.0.0',
+    });
+    assert.deepEqual(c.avatarIds, ['a1', 'a2']);
+    assert.deepEqual(c.allowedOrigins, ['https://a.example', 'https://b.example:8443']);
+    assert.equal(c.maxSessions, 7);
+    assert.deepEqual(c.rateLimits, { llm: { perMinute: 30, burst: 20 } });
+    assert.equal(c.reapIntervalMs, 2500);
+    assert.equal(c.trustProxy, 2);
+    assert.deepEqual(c.llm, { provider: 'openai', apiKey: 'o', model: 'gpt-4.1-mini' });
+    assert.deepEqual(server, { port: 9000, host: '0.0.0.0' });
+    const both = configFromEnv({ HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', GEMINI_API_KEY: 'g', OPENAI_API_KEY: 'o', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' });
+    assert.equal(both.config.llm?.provider, 'gemini');
+    const none = configFromEnv({ HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', GEMINI_API_KEY: 'g', LLM_PROVIDER: 'none', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' });
+    assert.equal(none.config.llm, undefined);
+  });
+
+  it('refuses bad values with messages naming the variable', () => {
+    const base = { HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' };
+    const problems = (env: Record<string, string>) => {
+      try {
+        configFromEnv({ ...base, ...env });
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    assert.match(problems({ REDIS_URL: 'http://x' }), /REDIS_URL must start with redis:\/\//);
+    assert.match(problems({ HEYGEN_API_BASE: 'ftp://x' }), /HEYGEN_API_BASE/);
+    assert.match(problems({ LLM_PROVIDER: 'openai' }), /LLM_PROVIDER=openai but OPENAI_API_KEY is not set/);
+    assert.match(problems({ LANGUAGES: 'en', DEFAULT_LANGUAGE: 'ru' }), /default language "ru" \(DEFAULT_LANGUAGE\) is not in the language list/);
+    assert.match(problems({ ALLOWED_ORIGINS: 'https://a.example/path' }), /must be scheme:\/\/host\[:port\]/);
+    assert.match(problems({ TRUST_PROXY: 'x forwarded' }), /TRUST_PROXY/);
+    assert.match(problems({ ABANDON_AFTER_SECONDS: '0' }), /abandonAfterSeconds \(ABANDON_AFTER_SECONDS\) must be an integer from 1/);
+    assert.match(problems({ PORT: '70000' }), /PORT must be an integer from 0 to 65535/);
+    assert.equal(problems({}), '');
+  });
+});
+
+// ── last: the secret scan over everything above ─────────────────────────────────────────────
+
+describe('secrets', () => {
+  it('no configured key appears in any response body or header the broker sent, nor in its logs', () => {
+    assert.ok(seen.length > 150, `enough responses were collected (${seen.length})`);
+    assert.ok(seen.some((r) => r.status >= 500) && seen.some((r) => r.status === 200) && seen.some((r) => r.status === 429));
+    for (const r of seen) {
+      const text = `${r.body}\n${r.headers.map(([k, v]) => `${k}: ${v}`).join('\n')}`;
+      for (const [name, key] of Object.entries(KEYS)) {
+        assert.ok(!text.includes(key), `the ${name} key leaked in ${r.what} (HTTP ${r.status})`);
+        assert.ok(!text.includes(key.slice(-12)), `a part of the ${name} key leaked in ${r.what}`);
+      }
+    }
+    const logText = JSON.stringify(logs);
+    assert.ok(logs.length > 50);
+    for (const [name, key] of Object.entries(KEYS)) assert.ok(!logText.includes(key.slice(-12)), `the ${name} key is in a log line`);
+  });
+});
