@@ -4,29 +4,10 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { chromiumArgs, chromiumPath } from './test/support/chromium.mjs';
 import { countReporter } from './test/support/count-reporter.mjs';
 import { e2ePlugin, tokenFaultMiddleware } from './test/support/e2e-plugin.ts';
-
-const chromium = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
-const fakeMic = fileURLToPath(new URL('./test/.fixtures/mic.wav', import.meta.url));
-
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  `--use-file-for-fake-audio-capture=${fakeMic}`,
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 
 export default {
   rootDir: '.',
@@ -38,7 +19,7 @@ export default {
   testFramework: { config: { timeout: 60_000 } },
   browsers: [
     chromeLauncher({
-      launchOptions: { executablePath: chromium, headless: true, args: chromiumArgs },
+      launchOptions: { executablePath: chromiumPath, headless: true, args: chromiumArgs },
     }),
   ],
   middleware: [tokenFaultMiddleware],

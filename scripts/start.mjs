@@ -1,32 +1,89 @@
 #!/usr/bin/env node
-// `npm start`: builds the widget if needed and serves the demo page on loopback.
+// `npm start`: the demo, for real or offline.
+//   With HEYGEN_API_KEY and DEEPGRAM_API_KEY set: the session broker against the real services.
+//   Without them: a local LiveKit server, the HeyGen/Deepgram/LLM stand-ins, and the broker pointed
+//   at them — no network, no credits.
+// Serves the demo pages and the built widget beside the broker on one origin (default
+// http://127.0.0.1:8080). `--no-build` skips the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
+const origin = `http://${host}:${port}`;
 
-if (!existsSync(join(root, 'dist/heygen-avatar.js'))) {
+if (!process.argv.includes('--no-build') || !existsSync(join(root, 'dist/node/broker/index.js'))) {
   const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+const { configFromEnv, createSessionBroker, createNodeListener, BrokerConfigError } = await import('../dist/node/broker/index.js');
+
+const live = Boolean(process.env.HEYGEN_API_KEY && process.env.DEEPGRAM_API_KEY);
+let world;
+let config;
+if (live) {
+  try {
+    ({ config } = configFromEnv({ AVATAR_IDS: 'Anna_public_3', ALLOWED_ORIGINS: origin, ...process.env }));
+  } catch (err) {
+    if (err instanceof BrokerConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+} else {
+  const { startOfflineWorld } = await import('../dist/node/offline/index.js');
+  world = await startOfflineWorld({ host });
+  config = {
+    heygen: { apiKey: world.keys.heygen, apiBase: world.heygen.url },
+    deepgram: { apiKey: world.keys.deepgram, apiBase: world.deepgram.url },
+    llm: { provider: 'gemini', apiKey: world.keys.gemini, apiBase: world.llm.url, systemPrompt: 'You are the demo avatar. Answer in two or three short sentences.' },
+    avatarIds: ['Anna_public_3', 'offline_avatar'],
+    allowedOrigins: [origin],
+    logLevel: 'warn',
+  };
+}
+
+const broker = createSessionBroker(config);
+const api = createNodeListener(broker);
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.css': 'text/css' };
 
-createServer((req, res) => {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  if (path.startsWith('/api/avatar/')) return void api(req, res);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
+  // Only dist/ and demo/ are served.
   const rel = path === '/' ? 'demo/index.html' : path.startsWith('/dist/') ? path.slice(1) : `demo${path}`;
   const file = normalize(join(root, rel));
-  if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  const allowed = [join(root, 'dist') + sep, join(root, 'demo') + sep].some((dir) => file.startsWith(dir));
+  if (!allowed || !existsSync(file) || !statSync(file).isFile()) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
     return;
   }
-  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-  res.end(readFileSync(file));
-}).listen(port, host, () => {
-  console.log(`heygen-avatar demo: http://${host}:${port}/`);
+  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
 });
+
+server.listen(port, host, () => {
+  const mode = live
+    ? `LIVE mode: the broker talks to HeyGen (${config.heygen.apiBase ?? 'https://api.heygen.com'}) and Deepgram with your keys; avatar minutes are billed.`
+    : 'OFFLINE mode (no HEYGEN_API_KEY/DEEPGRAM_API_KEY): local LiveKit + HeyGen, Deepgram and LLM stand-ins, no network, no credits.';
+  console.log(`heygen-avatar demo — ${mode}\nOpen ${origin}/  (custom LLM example: ${origin}/custom-llm.html)   Ctrl-C to stop.`);
+});
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  await broker.close();
+  await world?.close();
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -576,7 +576,14 @@ export class HeygenAvatar extends LitElement {
       </div>
       <div part="controls">
         <button type="button" part="start-button" ?disabled=${this._state === 'connecting'} @click=${this.#onStartClick}>${running ? t.stop : t.start}</button>
-        <button type="button" part="mute-button" aria-pressed=${this._muted ? 'true' : 'false'} ?disabled=${!live || !this._hasMic} @click=${this.#onMuteClick}>
+        <button
+          type="button"
+          part="mute-button"
+          aria-pressed=${this._muted ? 'true' : 'false'}
+          aria-label=${this._muted ? t.unmuteLabel : t.muteLabel}
+          ?disabled=${!live || !this._hasMic}
+          @click=${this.#onMuteClick}
+        >
           ${this._muted ? t.unmute : t.mute}
         </button>
         <span part="meter" role="meter" aria-label=${t.micLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${level}>

@@ -5,6 +5,8 @@ export interface UiStrings {
   stop: string;
   mute: string;
   unmute: string;
+  muteLabel: string;
+  unmuteLabel: string;
   send: string;
   typeHere: string;
   enableSound: string;
@@ -29,8 +31,10 @@ export interface UiStrings {
 const en: UiStrings = {
   start: 'Start',
   stop: 'Stop',
-  mute: 'Mute microphone',
-  unmute: 'Unmute microphone',
+  mute: 'Mute',
+  unmute: 'Unmute',
+  muteLabel: 'Mute microphone',
+  unmuteLabel: 'Unmute microphone',
   send: 'Send',
   typeHere: 'Type a message',
   enableSound: 'Tap to enable sound',
@@ -63,8 +67,10 @@ const en: UiStrings = {
 const ru: UiStrings = {
   start: 'Начать',
   stop: 'Завершить',
-  mute: 'Выключить микрофон',
-  unmute: 'Включить микрофон',
+  mute: 'Выкл. микрофон',
+  unmute: 'Вкл. микрофон',
+  muteLabel: 'Выключить микрофон',
+  unmuteLabel: 'Включить микрофон',
   send: 'Отправить',
   typeHere: 'Введите сообщение',
   enableSound: 'Нажмите, чтобы включить звук',
