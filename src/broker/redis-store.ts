@@ -23,16 +23,17 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 'client' end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[2], last[2])
+redis.call('PEXPIRE', KEYS[2], math.max(1, math.ceil(tonumber(last[2]) - tonumber(ARGV[2]))) + 60000)
 return 'ok'`;
 
-// KEYS: rec, slots, clientSlots, deadlines, seen. ARGV: json, ref, slotUntil, deadline, lastSeen, recordTtlMs.
+// KEYS: rec, slots, clientSlots, deadlines, seen. ARGV: json, ref, slotUntil, deadline, lastSeen, recordTtlMs, now.
+// (Expiries are relative: the callers' clock, not Redis's, dates the scores.)
 const ADD = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[3], last[2])
+redis.call('PEXPIRE', KEYS[3], math.max(1, math.ceil(tonumber(last[2]) - tonumber(ARGV[7]))) + 60000)
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2])
 return 1`;
@@ -152,7 +153,7 @@ export class RedisStore implements SessionStore {
     await this.#eval(
       SCRIPTS.add,
       [this.#rec(record.ref), this.#slots, this.#clientSlots(record.clientId), this.#deadlines, this.#seen],
-      [JSON.stringify(record), record.ref, slotUntil, record.deadline, record.lastSeen, ttl],
+      [JSON.stringify(record), record.ref, slotUntil, record.deadline, record.lastSeen, ttl, record.createdAt],
     );
   }
 

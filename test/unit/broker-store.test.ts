@@ -1,0 +1,202 @@
+// The broker's stores, side by side: MemoryStore and RedisStore (on a real redis-server) must
+// answer every operation the same way — slots, records, leases, due sessions, token buckets.
+// Also the RESP parser on replies split at every byte.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryStore, RedisStore, type SessionRecord, type SessionStore } from '../../src/broker/index.js';
+import { encodeCommand, parseReply, RespClient, RespReplyError, parseRedisUrl } from '../../src/broker/resp.js';
+import { freeTcpPort } from '../../scripts/livekit.mjs';
+
+let redisUrl = '';
+let redis: ReturnType<typeof spawn> | undefined;
+const opened: SessionStore[] = [];
+
+before(async () => {
+  const port: number = await freeTcpPort();
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redisUrl = `redis://127.0.0.1:${port}`;
+  const probe = new RedisStore({ url: redisUrl });
+  for (let i = 0; ; i++) {
+    try {
+      await probe.ping();
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await sleep(50);
+    }
+  }
+  await probe.close();
+});
+
+after(async () => {
+  for (const s of opened) await s.close();
+  if (redis && redis.exitCode === null) {
+    const exited = new Promise((r) => redis!.once('exit', r));
+    redis.kill('SIGTERM');
+    await exited;
+  }
+});
+
+let prefixes = 0;
+const stores: [string, () => SessionStore][] = [
+  ['MemoryStore', () => new MemoryStore()],
+  ['RedisStore', () => new RedisStore({ url: redisUrl, prefix: `store-test-${++prefixes}:` })],
+];
+
+function record(ref: string, over: Partial<SessionRecord> = {}): SessionRecord {
+  return { ref, sessionId: `s-${ref}`, clientId: 'c1', avatarId: 'a', createdAt: 1_000_000, deadline: 1_600_000, lastSeen: 1_000_000, ...over };
+}
+
+for (const [name, make] of stores) {
+  describe(name, () => {
+    const fresh = () => {
+      const s = make();
+      opened.push(s);
+      return s;
+    };
+
+    it('reserves slots under the total and per-client caps; expired slots no longer count', async () => {
+      const s = fresh();
+      const caps = { total: 3, perClient: 2 };
+      assert.equal(await s.reserveSlot('r1', 'a', caps, 1000, 5000), 'ok');
+      assert.equal(await s.reserveSlot('r2', 'a', caps, 1000, 2000), 'ok');
+      assert.equal(await s.reserveSlot('r3', 'a', caps, 1000, 5000), 'client');
+      assert.equal(await s.reserveSlot('r3', 'b', caps, 1000, 5000), 'ok');
+      assert.equal(await s.reserveSlot('r4', 'b', caps, 1000, 5000), 'total');
+      assert.deepEqual(await s.counts(1000), { sessions: 0, slots: 3 });
+      // r2's slot ran out at 2000.
+      assert.equal(await s.reserveSlot('r4', 'a', caps, 2000, 5000), 'ok');
+      await s.releaseSlot('r1', 'a');
+      assert.equal(await s.reserveSlot('r5', 'c', caps, 2000, 5000), 'ok');
+      assert.equal(await s.reserveSlot('r6', 'c', caps, 2000, 5000), 'total');
+    });
+
+    it('stores, touches, claims with a lease, and removes records', async () => {
+      const s = fresh();
+      assert.equal(await s.reserveSlot('r1', 'c1', { total: 5, perClient: 5 }, 1_000_000, 1_030_000), 'ok');
+      await s.add(record('r1'), 1_700_000);
+      assert.deepEqual(await s.get('r1'), record('r1'));
+      assert.equal(await s.get('nope'), undefined);
+      assert.equal(await s.touch('r1', 1_050_000), true);
+      assert.equal((await s.get('r1'))?.lastSeen, 1_050_000);
+      assert.equal(await s.touch('r1', 1_040_000), true);
+      assert.equal((await s.get('r1'))?.lastSeen, 1_050_000, 'touch never goes back in time');
+      assert.equal(await s.touch('nope', 1_050_000), false);
+      // The slot now holds until 1_700_000, past the pending expiry.
+      assert.deepEqual(await s.counts(1_100_000), { sessions: 1, slots: 1 });
+
+      const claimed = await s.claim('r1', 1_100_000, 1_115_000);
+      assert.equal(claimed?.closingUntil, 1_115_000);
+      assert.equal(claimed?.stopAttempts, 1);
+      assert.equal(await s.claim('r1', 1_110_000, 1_125_000), undefined, 'the lease holds');
+      const again = await s.claim('r1', 1_115_001, 1_130_000);
+      assert.equal(again?.stopAttempts, 2, 'after the lease, another attempt');
+      await s.remove('r1', 'c1');
+      assert.equal(await s.get('r1'), undefined);
+      assert.deepEqual(await s.counts(1_100_000), { sessions: 0, slots: 0 });
+      assert.equal(await s.claim('r1', 1_200_000, 1_215_000), undefined);
+    });
+
+    it('lists due sessions: past the deadline, silent too long, or a failed stop whose lease ran out', async () => {
+      const s = fresh();
+      await s.add(record('late', { deadline: 1_100_000 }), 1_200_000);
+      await s.add(record('silent', { lastSeen: 1_000_000 }), 1_700_000);
+      await s.add(record('alive', { lastSeen: 1_000_000 }), 1_700_000);
+      await s.touch('alive', 1_090_000);
+      const due = await s.due(1_100_000, 1_050_000, 100);
+      assert.deepEqual(due.sort(), ['late', 'silent']);
+      // `ifDue` claims only what is due.
+      assert.equal(await s.claim('alive', 1_100_000, 1_115_000, { abandonedBefore: 1_050_000 }), undefined);
+      assert.equal((await s.claim('late', 1_100_000, 1_115_000, { abandonedBefore: 1_050_000 }))?.sessionId, 's-late');
+      assert.equal((await s.claim('silent', 1_100_000, 1_115_000, { abandonedBefore: 1_050_000 }))?.sessionId, 's-silent');
+      // Both stops "failed": nobody removed them. Once the leases end they are due again, even the one seen recently.
+      await s.touch('silent', 1_101_000);
+      assert.deepEqual((await s.due(1_110_000, 1_060_000, 100)).filter((r) => r !== 'late').length, 0);
+      assert.deepEqual((await s.due(1_120_000, 1_060_000, 100)).sort(), ['late', 'silent']);
+      assert.equal((await s.claim('silent', 1_120_000, 1_135_000, { abandonedBefore: 1_060_000 }))?.stopAttempts, 2);
+      assert.deepEqual((await s.list(10)).sort(), ['alive', 'late', 'silent']);
+    });
+
+    it('runs token buckets: the burst, then the refill rate, with the wait until the next token', async () => {
+      const s = fresh();
+      const bucket = { capacity: 3, refillPerSecond: 2 };
+      for (let i = 0; i < 3; i++) assert.deepEqual(await s.takeToken('k', bucket, 10_000), { ok: true });
+      assert.deepEqual(await s.takeToken('k', bucket, 10_000), { ok: false, retryAfterMs: 500 });
+      assert.deepEqual(await s.takeToken('k', bucket, 10_250), { ok: false, retryAfterMs: 250 });
+      assert.deepEqual(await s.takeToken('k', bucket, 10_500), { ok: true });
+      assert.deepEqual(await s.takeToken('other', bucket, 10_500), { ok: true }, 'buckets are per key');
+      // A long pause fills the bucket to its capacity, not beyond.
+      for (let i = 0; i < 3; i++) assert.deepEqual(await s.takeToken('k', bucket, 100_000), { ok: true });
+      assert.equal((await s.takeToken('k', bucket, 100_000)).ok, false);
+    });
+  });
+}
+
+describe('RedisStore under concurrency', () => {
+  it('two stores on one server never exceed the cap, whatever the interleaving', async () => {
+    const prefix = 'store-race:';
+    const a = new RedisStore({ url: redisUrl, prefix });
+    const b = new RedisStore({ url: redisUrl, prefix });
+    opened.push(a, b);
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserveSlot(`r${i}`, `c${i % 7}`, { total: 10, perClient: 2 }, 1000, 9000)));
+    assert.equal(answers.filter((x) => x === 'ok').length, 10);
+    assert.deepEqual(await a.counts(1000), { sessions: 0, slots: 10 });
+    // Two reapers claiming the same sessions: each is claimed exactly once.
+    for (let i = 0; i < 20; i++) await a.add(record(`x${i}`, { deadline: 1000 }), 9000);
+    const claims = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).claim(`x${i % 20}`, 2000, 20_000, { abandonedBefore: 0 })));
+    assert.equal(claims.filter(Boolean).length, 20);
+  });
+
+  it('reconnects after the connection drops', async () => {
+    const client = new RespClient(redisUrl);
+    assert.equal(await client.send(['SET', 'resp-test', 'v1']), 'OK');
+    const id = await client.send(['CLIENT', 'ID']);
+    const killer = new RespClient(redisUrl);
+    assert.equal(await killer.send(['CLIENT', 'KILL', 'ID', Number(id)]), 1);
+    await killer.close();
+    await sleep(50);
+    // The next command goes out on a new connection.
+    assert.equal(await client.send(['GET', 'resp-test']), 'v1');
+    assert.notEqual(await client.send(['CLIENT', 'ID']), id);
+    await assert.rejects(client.send(['INCR', 'resp-test']), (e: Error) => e instanceof RespReplyError && /not an integer/.test(e.message));
+    await client.close();
+  });
+});
+
+describe('RESP', () => {
+  it('encodes commands as arrays of bulk strings (UTF-8 lengths in bytes)', () => {
+    assert.equal(encodeCommand(['SET', 'ключ', 42]).toString(), '*3\r\n$3\r\nSET\r\n$8\r\nключ\r\n$2\r\n42\r\n');
+  });
+
+  it('parses every reply type, and waits for the rest of a reply split anywhere', () => {
+    const wire = Buffer.from('+OK\r\n-ERR bad\r\n:42\r\n$4\r\nhé!\r\n$-1\r\n*3\r\n:1\r\n$1\r\nx\r\n*-1\r\n*2\r\n*1\r\n+a\r\n$0\r\n\r\n');
+    const expected = ['OK', new RespReplyError('ERR bad'), 42, 'hé!', null, [1, 'x', null], [['a'], '']];
+    const parseAll = (buf: Buffer) => {
+      const out: unknown[] = [];
+      let at = 0;
+      for (;;) {
+        const r = parseReply(buf, at);
+        if (!r) return { out, at };
+        out.push(r.value);
+        at = r.next;
+      }
+    };
+    const all = parseAll(wire);
+    assert.equal(all.at, wire.length);
+    assert.deepEqual(all.out, expected);
+    for (let cut = 1; cut < wire.length; cut++) {
+      const head = parseAll(wire.subarray(0, cut));
+      const tail = parseAll(wire.subarray(head.at));
+      assert.deepEqual([...head.out, ...tail.out], expected, `split at byte ${cut}`);
+    }
+  });
+
+  it('reads redis:// and rediss:// URLs', () => {
+    assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6390/2'), { host: '127.0.0.1', port: 6390, tls: false, db: 2 });
+    assert.deepEqual(parseRedisUrl('rediss://user:p%40ss@cache.example'), { host: 'cache.example', port: 6379, tls: true, username: 'user', password: 'p@ss' });
+    assert.throws(() => parseRedisUrl('http://x'), /redis:\/\/ or rediss:\/\//);
+    assert.throws(() => parseRedisUrl('redis://x/db'), /must be a number/);
+  });
+});
