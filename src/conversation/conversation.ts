@@ -28,6 +28,8 @@ export interface ConversationEvents {
   /** The whole reply (or what came before an interruption). */
   reply(text: string, interrupted: boolean): void;
   error(error: LlmError | Error, where: 'llm' | 'avatar'): void;
+  /** The user spoke over the avatar: the reply is being interrupted. */
+  bargeIn(text: string): void;
 }
 
 export interface ConversationOptions {
@@ -40,6 +42,12 @@ export interface ConversationOptions {
   systemPrompt?: string;
   /** Keep at most this many messages of history (default 40). */
   maxHistory?: number;
+  /**
+   * Barge-in: the user's speech interrupts the avatar once a transcript of the new utterance has
+   * `minWords` words (default 2: one word is too often a cough, a "hm", or the avatar's own echo).
+   * `false` turns it off.
+   */
+  bargeIn?: false | { minWords?: number };
 }
 
 interface Reply {
@@ -80,6 +88,7 @@ export class Conversation {
   /** Feeds one transcript result. A user turn ends at `speech_final` with words pending. */
   handleTranscript(update: TranscriptUpdate): void {
     const text = update.text.trim();
+    if (text) this.#maybeBargeIn(text);
     if (update.isFinal) {
       if (text) {
         this.#segments.push(text);
@@ -134,6 +143,15 @@ export class Conversation {
     this.#reply?.controller.abort();
     this.#reply = undefined;
     this.#events.events = {};
+  }
+
+  #maybeBargeIn(text: string): void {
+    const option = this.#options.bargeIn;
+    if (option === false || (!this.#avatarTalking && !this.#reply)) return;
+    const words = text.split(/\s+/).filter(Boolean).length;
+    if (words < (option?.minWords ?? 2)) return;
+    this.#events.emit('bargeIn', text);
+    void this.interrupt();
   }
 
   #endTurn(): void {

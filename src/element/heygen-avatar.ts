@@ -37,6 +37,8 @@ interface Run {
   mic?: Microphone;
   conversation?: Conversation;
   reportClosed?: SessionParts['reportSessionClosed'];
+  /** Date.now() of the last task sent to the avatar (for keep-alive). */
+  lastActivity: number;
   /** Frames captured before the transcriber existed. */
   early: ArrayBuffer[];
   cleanups: (() => void)[];
@@ -64,6 +66,8 @@ const MAX_CAPTIONS = 50;
  * @attr layout - `inline` (default), `compact` (video and controls only) or `floating` (fixed in the corner).
  * @attr no-captions - Hides the live captions.
  * @attr no-text-input - Hides the text box.
+ * @attr no-barge-in - The visitor's speech no longer interrupts the avatar.
+ * @attr push-to-talk - The microphone listens only while the talk button is held; releasing it flushes the last words.
  *
  * @fires heygen-avatar:state - The state changed (`idle`, `connecting`, `listening`, `thinking`, `speaking`, `ended`, `error`).
  * @fires heygen-avatar:transcript - The user's words so far (interim) or a final segment.
@@ -84,6 +88,7 @@ const MAX_CAPTIONS = 50;
  * @csspart controls - The row of buttons.
  * @csspart start-button - Start / stop.
  * @csspart mute-button - Mute / unmute the microphone.
+ * @csspart talk-button - Hold to talk (with `push-to-talk`).
  * @csspart meter - The microphone level meter.
  * @csspart status - The state line.
  * @csspart notice - A recoverable problem, shown under the controls.
@@ -135,6 +140,10 @@ export class HeygenAvatar extends LitElement {
   @property({ type: Boolean, attribute: 'no-captions' }) noCaptions = false;
   /** Hides the text box. */
   @property({ type: Boolean, attribute: 'no-text-input' }) noTextInput = false;
+  /** Turns barge-in off: the visitor's speech no longer interrupts the avatar. */
+  @property({ type: Boolean, attribute: 'no-barge-in' }) noBargeIn = false;
+  /** Push-to-talk: the microphone listens only while the talk button (or Space on it) is held. */
+  @property({ type: Boolean, attribute: 'push-to-talk' }) pushToTalk = false;
 
   /**
    * Your LLM: called with each user turn (`{text, history, signal, systemPrompt, language}`); return a
@@ -154,6 +163,7 @@ export class HeygenAvatar extends LitElement {
   @state() private _muted = false;
   @state() private _hasMic = false;
   @state() private _soundBlocked = false;
+  @state() private _talking = false;
 
   @query('video') private _video!: HTMLVideoElement;
   @query('audio') private _audio!: HTMLAudioElement;
@@ -297,7 +307,7 @@ export class HeygenAvatar extends LitElement {
       this.#error({ type: 'attribute', message: 'token-endpoint is not set (nor the tokenProvider property)', recoverable: false }, true, t.errors.tokenEndpoint);
       return;
     }
-    const run: Run = { controller: new AbortController(), early: [], cleanups: [] };
+    const run: Run = { controller: new AbortController(), early: [], cleanups: [], lastActivity: Date.now() };
     this.#run = run;
     const { signal } = run.controller;
     this.#setState('connecting');
@@ -345,12 +355,23 @@ export class HeygenAvatar extends LitElement {
     const conversation = new Conversation({
       llm: this.#pickLlm(session, parts),
       speak: async (text) => {
-        await this.#run?.avatar?.speak(text);
+        const avatar = this.#run?.avatar;
+        if (!avatar) return;
+        run.lastActivity = Date.now();
+        try {
+          await avatar.speak(text);
+        } catch (err) {
+          // A transient failure (network, 429, 5xx) is retried once.
+          if (!isRecoverable(err, false) || signal.aborted) throw err;
+          await new Promise((r) => setTimeout(r, 300));
+          await avatar.speak(text);
+        }
       },
       interrupt: async () => {
         await this.#run?.avatar?.interrupt();
       },
       language: config.language,
+      bargeIn: this.noBargeIn ? false : { minWords: 2 },
       ...(this.systemPrompt ? { systemPrompt: this.systemPrompt } : {}),
     });
     run.conversation = conversation;
@@ -393,9 +414,40 @@ export class HeygenAvatar extends LitElement {
     }
 
     parts.startHeartbeat(session, signal);
+    this.#watchLimits(run, session, avatar);
+    if (this.pushToTalk) run.mic?.mute(true);
     this.#setState('listening');
     this.emit('heygen-avatar:session-start', { sessionId: session.sessionId });
     if (this.greeting) void conversation.say(this.greeting).catch(() => undefined);
+  }
+
+  /**
+   * Keeps the avatar session from idling out while the visitor is on the page, warns before the
+   * session's duration limit, and ends it cleanly at the limit.
+   */
+  #watchLimits(run: Run, session: SessionResponse, avatar: AvatarProvider): void {
+    const t = this.#t;
+    const idle = session.limits.idleTimeoutSeconds > 0 ? session.limits.idleTimeoutSeconds : 120;
+    const every = Math.max(10, Math.min(60, idle / 3)) * 1000;
+    const keepAlive = setInterval(() => {
+      if (document.visibilityState !== 'visible' || Date.now() - run.lastActivity < every) return;
+      run.lastActivity = Date.now();
+      avatar.keepAlive().catch(() => undefined);
+    }, every);
+    const limitMs = session.limits.sessionDurationSeconds * 1000;
+    const warnAt = Math.max(0, limitMs - Math.min(30_000, limitMs / 5));
+    const warn = setTimeout(() => {
+      this._notice = t.endingSoon(Math.round((limitMs - warnAt) / 1000));
+    }, warnAt);
+    const end = setTimeout(() => {
+      this._fatal = t.timeUp;
+      void this.#end('duration-limit');
+    }, limitMs);
+    run.cleanups.push(() => {
+      clearInterval(keepAlive);
+      clearTimeout(warn);
+      clearTimeout(end);
+    });
   }
 
   async #openMicrophone(run: Run, parts: SessionParts): Promise<void> {
@@ -543,8 +595,27 @@ export class HeygenAvatar extends LitElement {
   };
 
   #onMuteClick = (): void => {
+    if (this.pushToTalk) return;
     if (this._muted) this.unmute();
     else this.mute();
+  };
+
+  #talkDown = (event: Event): void => {
+    if (!this.pushToTalk || (event instanceof KeyboardEvent && event.key !== ' ' && event.key !== 'Enter') || this._talking) return;
+    event.preventDefault();
+    this._talking = true;
+    this.#run?.mic?.mute(false);
+  };
+
+  #talkUp = (event: Event): void => {
+    if (!this.pushToTalk || !this._talking || (event instanceof KeyboardEvent && event.key !== ' ' && event.key !== 'Enter')) return;
+    this._talking = false;
+    const run = this.#run;
+    // Send the last partial frame, then ask Deepgram to flush, so the last words are not lost.
+    void run?.mic?.flush().then(() => {
+      run.mic?.mute(true);
+      run.transcriber?.finalize();
+    });
   };
 
   #onSubmit = (event: SubmitEvent): void => {
@@ -576,16 +647,30 @@ export class HeygenAvatar extends LitElement {
       </div>
       <div part="controls">
         <button type="button" part="start-button" ?disabled=${this._state === 'connecting'} @click=${this.#onStartClick}>${running ? t.stop : t.start}</button>
-        <button
-          type="button"
-          part="mute-button"
-          aria-pressed=${this._muted ? 'true' : 'false'}
-          aria-label=${this._muted ? t.unmuteLabel : t.muteLabel}
-          ?disabled=${!live || !this._hasMic}
-          @click=${this.#onMuteClick}
-        >
-          ${this._muted ? t.unmute : t.mute}
-        </button>
+        ${this.pushToTalk
+          ? html`<button
+              type="button"
+              part="talk-button"
+              aria-pressed=${this._talking ? 'true' : 'false'}
+              ?disabled=${!live || !this._hasMic}
+              @pointerdown=${this.#talkDown}
+              @pointerup=${this.#talkUp}
+              @pointerleave=${this.#talkUp}
+              @keydown=${this.#talkDown}
+              @keyup=${this.#talkUp}
+            >
+              ${t.holdToTalk}
+            </button>`
+          : html`<button
+              type="button"
+              part="mute-button"
+              aria-pressed=${this._muted ? 'true' : 'false'}
+              aria-label=${this._muted ? t.unmuteLabel : t.muteLabel}
+              ?disabled=${!live || !this._hasMic}
+              @click=${this.#onMuteClick}
+            >
+              ${this._muted ? t.unmute : t.mute}
+            </button>`}
         <span part="meter" role="meter" aria-label=${t.micLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${level}>
           <span style="transform: scaleX(${this._level})"></span>
         </span>

@@ -14,6 +14,9 @@ export interface UiStrings {
   avatar: string;
   captions: string;
   micLevel: string;
+  holdToTalk: string;
+  timeUp: string;
+  endingSoon(seconds: number): string;
   states: Record<'idle' | 'connecting' | 'listening' | 'thinking' | 'speaking' | 'ended' | 'error', string>;
   errors: {
     tokenEndpoint: string;
@@ -42,6 +45,9 @@ const en: UiStrings = {
   avatar: 'Avatar',
   captions: 'Conversation',
   micLevel: 'Microphone level',
+  holdToTalk: 'Hold to talk',
+  timeUp: 'The conversation reached its time limit. Press Start to begin again.',
+  endingSoon: (s) => `The conversation ends in ${s} seconds.`,
   states: {
     idle: 'Press start to talk',
     connecting: 'Connecting…',
@@ -78,6 +84,9 @@ const ru: UiStrings = {
   avatar: 'Аватар',
   captions: 'Разговор',
   micLevel: 'Уровень микрофона',
+  holdToTalk: 'Удерживайте, чтобы говорить',
+  timeUp: 'Время разговора истекло. Нажмите «Начать», чтобы начать снова.',
+  endingSoon: (s) => `Разговор завершится через ${s} с.`,
   states: {
     idle: 'Нажмите «Начать», чтобы поговорить',
     connecting: 'Подключение…',

@@ -35,6 +35,7 @@ type V1Socket = Awaited<ReturnType<import('@deepgram/sdk/listen/v1').V1Client['c
 /** Audio kept while the socket is down (about 30 s of 16 kHz Int16). */
 const MAX_BUFFERED_BYTES = 30 * 16_000 * 2;
 const MAX_RECONNECTS = 4;
+const BYTES_PER_SECOND = 16_000 * 2;
 
 export class DeepgramTranscriber {
   readonly #events = createNanoEvents<TranscriberEvents>();
@@ -43,8 +44,16 @@ export class DeepgramTranscriber {
   #socket: V1Socket | undefined;
   #open = false;
   #closing = false;
+  /** Audio captured while the socket was down, to send once it is back. */
   #pending: ArrayBuffer[] = [];
   #pendingBytes = 0;
+  /**
+   * Audio sent on the current socket that no final result has covered yet, with its end time in
+   * the socket's stream (seconds). A socket that drops mid-utterance takes these words with it;
+   * they are sent again on the next socket, so no word is lost.
+   */
+  #unconfirmed: { frame: ArrayBuffer; end: number }[] = [];
+  #streamSeconds = 0;
   #lastSend = 0;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
@@ -72,8 +81,15 @@ export class DeepgramTranscriber {
     if (this.#open && this.#socket) {
       this.#socket.sendMedia(frame);
       this.#lastSend = performance.now();
+      this.#streamSeconds += frame.byteLength / BYTES_PER_SECOND;
+      this.#unconfirmed.push({ frame, end: this.#streamSeconds });
+      if (this.#unconfirmed.length > MAX_BUFFERED_BYTES / 3200) this.#unconfirmed.shift();
       return;
     }
+    this.#keep(frame);
+  }
+
+  #keep(frame: ArrayBuffer): void {
     this.#pending.push(frame);
     this.#pendingBytes += frame.byteLength;
     while (this.#pendingBytes > MAX_BUFFERED_BYTES) this.#pendingBytes -= this.#pending.shift()!.byteLength;
@@ -131,6 +147,7 @@ export class DeepgramTranscriber {
       reconnectAttempts: 0,
     } as never);
     this.#socket = socket;
+    this.#streamSeconds = 0;
     socket.on('message', (m: unknown) => this.#onMessage(m as Record<string, unknown>));
     socket.on('close', (event: { code?: number; reason?: string }) => this.#onClose(socket, event));
     await socket.waitForOpen();
@@ -140,12 +157,16 @@ export class DeepgramTranscriber {
     const replay = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    for (const frame of replay) socket.sendMedia(frame);
+    for (const frame of replay) this.send(frame);
   }
 
   #onMessage(m: Record<string, unknown>): void {
     switch (m.type) {
       case 'Results': {
+        if (m.is_final === true) {
+          const end = (Number(m.start) || 0) + (Number(m.duration) || 0);
+          while (this.#unconfirmed.length && this.#unconfirmed[0].end <= end + 1e-3) this.#unconfirmed.shift();
+        }
         const alt = (m.channel as { alternatives?: { transcript?: string }[] })?.alternatives?.[0];
         this.#events.emit('transcript', {
           text: alt?.transcript ?? '',
@@ -172,6 +193,13 @@ export class DeepgramTranscriber {
     if (socket !== this.#socket || this.#closing) return;
     this.#open = false;
     this.#socket = undefined;
+    // What the dead socket had not confirmed goes first, then what was captured since.
+    const lost = this.#unconfirmed.map((u) => u.frame);
+    this.#unconfirmed = [];
+    const gap = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    for (const frame of [...lost, ...gap]) this.#keep(frame);
     void this.#reconnect(event);
   }
 

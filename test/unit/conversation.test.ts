@@ -173,3 +173,57 @@ describe('Conversation', () => {
     assert.equal(turns[0].signal.aborted, true);
   });
 });
+
+describe('Conversation barge-in', () => {
+  function talking(bargeIn?: false | { minWords?: number }) {
+    let interrupts = 0;
+    let signal!: AbortSignal;
+    const c = new Conversation({
+      llm: async function* (turn) {
+        signal = turn.signal;
+        yield 'A long answer. ';
+        await new Promise((r) => turn.signal.addEventListener('abort', r));
+      },
+      speak: async () => undefined,
+      interrupt: async () => {
+        interrupts++;
+      },
+      language: 'en',
+      ...(bargeIn !== undefined ? { bargeIn } : {}),
+    });
+    return { c, interrupts: () => interrupts, signal: () => signal };
+  }
+
+  it('interrupts the avatar when the user says two words over it, and takes the new turn', async () => {
+    const { c, interrupts, signal } = talking();
+    const barged: string[] = [];
+    c.on('bargeIn', (t) => barged.push(t));
+    void c.send('tell me a story');
+    await tick();
+    c.avatarTalking(true);
+    c.handleTranscript({ text: 'hm', isFinal: false, speechFinal: false });
+    assert.equal(interrupts(), 0, 'one word is not enough');
+    c.handleTranscript({ text: 'wait stop', isFinal: false, speechFinal: false });
+    await tick();
+    assert.equal(interrupts(), 1);
+    assert.equal(signal().aborted, true);
+    assert.deepEqual(barged, ['wait stop']);
+  });
+
+  it('can be turned off', async () => {
+    const { c, interrupts, signal } = talking(false);
+    void c.send('tell me a story');
+    await tick();
+    c.avatarTalking(true);
+    c.handleTranscript({ text: 'wait stop please', isFinal: false, speechFinal: false });
+    await tick();
+    assert.equal(interrupts(), 0);
+    assert.equal(signal().aborted, false);
+  });
+
+  it('does nothing while the avatar is silent and no reply runs', () => {
+    const { c, interrupts } = talking();
+    c.handleTranscript({ text: 'hello there friend', isFinal: false, speechFinal: false });
+    assert.equal(interrupts(), 0);
+  });
+});

@@ -92,6 +92,8 @@ export interface HeygenStandIn {
   readonly openSessions: number;
   /** Every accepted `streaming.task`, in order (for tests and benchmarks). */
   readonly tasks: readonly TaskRecord[];
+  /** Every accepted `streaming.interrupt`: session and Date.now() on arrival. */
+  readonly interrupts: readonly { sessionId: string; receivedAt: number }[];
   /** Why each closed session ended, by id: `stopped`, `idle_timeout`, `duration_limit`, `expired`. */
   closedReason(sessionId: string): string | undefined;
   close(): Promise<void>;
@@ -123,6 +125,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
   const faults = new FaultPlan();
   const sessions = new Map<string, Session>();
   const tasks: TaskRecord[] = [];
+  const interrupts: { sessionId: string; receivedAt: number }[] = [];
   /** Session tokens from streaming.create_token → the session they created (once bound). */
   const tokens = new Map<string, { expires: number; sessionId?: string }>();
 
@@ -292,7 +295,9 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
     },
 
     async 'POST streaming.interrupt'(req, res, body) {
+      const receivedAt = Date.now();
       const s = findSession(authenticate(req), body);
+      interrupts.push({ sessionId: s.id, receivedAt });
       if (s.status !== 'connected' || !s.avatar) throw new HeygenError('sessionNotStarted');
       s.avatar.interrupt();
       touch(s);
@@ -433,6 +438,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
       return open().length;
     },
     tasks,
+    interrupts,
     closedReason: (id) => sessions.get(id)?.closedReason,
     async close() {
       await Promise.all(open().map((s) => closeSession(s, 'stopped')));
