@@ -150,4 +150,36 @@ describe('<heygen-avatar> conversation, end to end (offline world)', function ()
     await waitUntil(async () => (await executeServerCommand<number, any>('world:open-sessions')) === 0, 'removed: session closed', { timeout: 10_000 });
     elsewhere.remove();
   });
+
+  it('a denied microphone shows the message and one microphone error, and the session goes on in text mode', async () => {
+    const el = await fixture<HeygenAvatar>(html`<heygen-avatar token-endpoint=${world.tokenEndpoint} language="en"></heygen-avatar>`);
+    el.llm = () => 'Typed questions work too.';
+    const errors: any[] = [];
+    el.addEventListener('heygen-avatar:error', (e) => errors.push(e.detail));
+    // What the browser does when the visitor (or a permissions policy) refuses the microphone.
+    const wrapped = navigator.mediaDevices.getUserMedia;
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    try {
+      await el.start();
+    } finally {
+      navigator.mediaDevices.getUserMedia = wrapped;
+    }
+    expect(el.state).to.equal('listening');
+    expect(errors.length).to.equal(1);
+    expect(errors[0].type).to.equal('microphone');
+    expect(errors[0].recoverable).to.be.true;
+    const notice = el.shadowRoot!.querySelector('[part~="notice"]')!;
+    expect(notice.getAttribute('role')).to.equal('alert');
+    expect(notice.textContent!.trim()).to.equal('Microphone access was blocked. You can type instead, or allow the microphone and start again.');
+    expect(el.shadowRoot!.querySelector('[part~="mute-button"]')!.hasAttribute('disabled')).to.be.true;
+
+    const input = el.shadowRoot!.querySelector<HTMLInputElement>('input[name="message"]')!;
+    input.value = 'Can you hear me?';
+    const turn = oneEvent(el, 'heygen-avatar:turn');
+    el.shadowRoot!.querySelector<HTMLButtonElement>('[part~="text-form"] button')!.click();
+    const { detail } = await turn;
+    expect(detail).to.deep.equal({ text: 'Can you hear me?', source: 'text' });
+    await waitUntil(async () => (await tasksOf(el.sessionId!)).some((t) => t.text === 'Typed questions work too.'), 'typed turn answered', { timeout: 10_000 });
+    await el.stop();
+  });
 });
