@@ -98,7 +98,15 @@ export async function startLiveKit(options = {}) {
     stdio: ['ignore', out, out],
   });
   let exited = null;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exited = { code, signal }))));
+  // The server must not outlive the process that started it (a test runner that exits, Ctrl-C).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      process.off('exit', killOnExit);
+      resolve((exited = { code, signal }));
+    }),
+  );
 
   const httpUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
