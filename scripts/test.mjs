@@ -30,6 +30,10 @@ if (build && run('npm', ['run', '--silent', 'build']) !== 0) {
 }
 makeTestFixtures();
 
+// Types are part of the contract: a type error fails the run (rollup only warns about them).
+const typecheckFailed = build && run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.check.json']) !== 0;
+if (typecheckFailed) console.log('typecheck failed');
+
 if (layers.includes('unit')) {
   const files = readdirSync(join(root, 'test/unit')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/unit/${f}`);
   const tap = join(work, 'unit.tap');
@@ -80,6 +84,10 @@ for (const l of layers) {
   console.log(`${l}: ${r.passed} passed, ${r.failed} failed`);
   passed += r.passed;
   failed += r.failed;
+}
+if (typecheckFailed) {
+  console.log('typecheck: 0 passed, 1 failed');
+  failed += 1;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
