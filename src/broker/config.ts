@@ -49,7 +49,7 @@ export interface BrokerConfig {
   voiceIds?: string[];
   /** Languages the browser may ask for (BCP-47; `en` also admits `en-US`). Default: a list Deepgram nova-2 and HeyGen both speak. */
   languages?: string[];
-  /** Default `ru` (the seed's). */
+  /** Default `ru` (the seed's) when the language list has it, else the list's first. */
   defaultLanguage?: string;
   /** STT models the browser may ask for; default `nova-2`, `nova-3`. */
   sttModels?: string[];
@@ -235,7 +235,7 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
   const languages = config.languages ?? DEFAULT_LANGUAGES;
   need(languages.length > 0, 'the language list (LANGUAGES) is empty');
   for (const l of languages) need(BCP47.test(l), `language ${JSON.stringify(l)} is not a BCP-47 tag`);
-  const defaultLanguage = config.defaultLanguage ?? 'ru';
+  const defaultLanguage = config.defaultLanguage ?? (languageAllowed('ru', languages) || !languages[0] ? 'ru' : languages[0]);
   need(languageAllowed(defaultLanguage, languages), `the default language ${JSON.stringify(defaultLanguage)} (DEFAULT_LANGUAGE) is not in the language list`);
   const sttModels = config.sttModels ?? DEFAULT_STT_MODELS;
   for (const m of sttModels) need(/^[A-Za-z0-9._-]{1,64}$/.test(m), `STT model ${JSON.stringify(m)} is not a model name`);

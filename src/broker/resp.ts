@@ -67,6 +67,7 @@ export class RespClient {
   #pending: Pending[] = [];
   #buffer: Buffer = Buffer.alloc(0);
   #closed = false;
+  #corked = false;
 
   constructor(url: string, options: RespClientOptions = {}) {
     this.#address = parseRedisUrl(url);
@@ -110,6 +111,15 @@ export class RespClient {
           reject(e);
         },
       });
+      // Commands issued in the same tick leave in one write (pipelining).
+      if (!this.#corked) {
+        this.#corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          this.#corked = false;
+          socket.uncork();
+        });
+      }
       socket.write(encodeCommand(args));
     });
   }

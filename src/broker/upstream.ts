@@ -17,26 +17,35 @@ export interface UpstreamCall {
 /** POSTs JSON; resolves with the parsed JSON answer of a 2xx, else rejects with an UpstreamError. */
 export async function postJson(call: UpstreamCall): Promise<unknown> {
   const { service, operation, redact } = call;
+  // A timer cleared on completion (AbortSignal.timeout would keep every request's state alive for the full timeout).
+  const aborter = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    aborter.abort();
+  }, call.timeoutMs);
   let res: Response;
-  try {
-    res = await fetch(call.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
-      body: JSON.stringify(call.body),
-      signal: AbortSignal.timeout(call.timeoutMs),
-      redirect: 'error',
-    });
-  } catch (err) {
-    const e = err as Error;
-    if (e.name === 'TimeoutError') throw new UpstreamError(service, operation, 'timeout');
-    throw new UpstreamError(service, operation, 'network', 0, undefined, redact(causeMessage(e)));
-  }
   let text: string;
   try {
-    text = await res.text();
-  } catch (err) {
-    const e = err as Error;
-    throw new UpstreamError(service, operation, e.name === 'TimeoutError' ? 'timeout' : 'network', res.status, undefined, redact(causeMessage(e)));
+    try {
+      res = await fetch(call.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
+        body: JSON.stringify(call.body),
+        signal: aborter.signal,
+        redirect: 'error',
+      });
+    } catch (err) {
+      if (timedOut) throw new UpstreamError(service, operation, 'timeout');
+      throw new UpstreamError(service, operation, 'network', 0, undefined, redact(causeMessage(err as Error)));
+    }
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new UpstreamError(service, operation, timedOut ? 'timeout' : 'network', res.status, undefined, redact(causeMessage(err as Error)));
+    }
+  } finally {
+    clearTimeout(timer);
   }
   let json: unknown;
   try {

@@ -159,7 +159,7 @@ interface Recorded {
  * headers repeat the credentials it received (some real services quote the key back); `mode:
  * 'heygen'` answers the HeyGen calls correctly and records them.
  */
-async function fakeUpstream(mode: 'echo' | 'heygen', status = 401): Promise<{ url: string; calls: Recorded[] }> {
+async function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid', status = 401): Promise<{ url: string; calls: Recorded[] }> {
   const calls: Recorded[] = [];
   const server: Server = createServer(async (req, res) => {
     let text = '';
@@ -172,6 +172,13 @@ async function fakeUpstream(mode: 'echo' | 'heygen', status = 401): Promise<{ ur
       res.end(JSON.stringify({ code: 400112, message: `Invalid key: ${creds}`, error: { message: `Incorrect API key provided: ${creds}` } }));
       return;
     }
+    if (mode === 'stall-head') return; // no answer at all
+    if (mode === 'stall-mid') {
+      // Gemini's first event, then silence.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: 'Hello' }], role: 'model' }, index: 0 }] })}\r\n\r\n`);
+      return;
+    }
     const ok = (data: unknown) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: 100, data, message: 'success' }));
@@ -182,7 +189,10 @@ async function fakeUpstream(mode: 'echo' | 'heygen', status = 401): Promise<{ ur
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => server.close(r)));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
 }
 
@@ -842,10 +852,24 @@ describe('POST /llm', () => {
     assert.equal(limited.headers.get('retry-after'), '9');
     llm.faults.arm({ kind: 'server-error', status: 500 });
     assertError(await ask(), 502, 'upstream_error', /language model service failed \(HTTP 500/);
-    llm.faults.arm({ kind: 'stall' });
-    const stalled = await ask();
-    assert.equal(stalled.status, 200, 'the stall comes after the headers');
-    assert.deepEqual(sseEvents(stalled.text), [{ type: 'error', message: 'the language model stopped answering', recoverable: true }]);
+    for (const [mode, expect] of [['stall-head', 'status'], ['stall-mid', 'event']] as const) {
+      const fake = await fakeUpstream(mode);
+      const stalling = await broker({ llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: fake.url, timeoutMs: 300 } });
+      const s3 = await createSession(stalling.api);
+      const t0 = Date.now();
+      const a = await call(s3.llm!.url, json({ messages: [{ role: 'user', content: 'hello' }] }, auth(s3)));
+      assert.ok(Date.now() - t0 < 2000, 'gave up after the timeout');
+      if (expect === 'status') {
+        assertError(a, 504, 'upstream_timeout');
+      } else {
+        assert.equal(a.status, 200);
+        assert.deepEqual(sseEvents(a.text), [
+          { type: 'delta', text: 'Hello' },
+          { type: 'error', message: 'the language model stopped answering', recoverable: true },
+        ]);
+      }
+      await closeSession(s3);
+    }
 
     llm.configure({ tokensPerSecond: 20 });
     try {
