@@ -32,6 +32,12 @@ export function createNodeListener(broker: Pick<SessionBroker, 'handle'>, option
         return;
       }
     }
+    if ((req as { _body?: unknown })._body === true) {
+      // A body parser (express.json(), express.text()…) already consumed the stream.
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: { code: 'internal_error', message: 'the session broker is mounted after a body parser; mount it before express.json()' } }));
+      return;
+    }
     const aborter = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) aborter.abort();
