@@ -159,7 +159,7 @@ interface Recorded {
  * headers repeat the credentials it received (some real services quote the key back); `mode:
  * 'heygen'` answers the HeyGen calls correctly and records them.
  */
-async function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid', status = 401): Promise<{ url: string; calls: Recorded[] }> {
+async function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid', status = 401, newDelayMs = 0): Promise<{ url: string; calls: Recorded[] }> {
   const calls: Recorded[] = [];
   const server: Server = createServer(async (req, res) => {
     let text = '';
@@ -184,6 +184,7 @@ async function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid'
       res.end(JSON.stringify({ code: 100, data, message: 'success' }));
     };
     if (path === '/v1/streaming.create_token') return ok({ token: 'session-token-1' });
+    if (path === '/v1/streaming.new' && newDelayMs) await sleep(newDelayMs);
     if (path === '/v1/streaming.new') return ok({ session_id: 'fake-session-1', url: 'wss://livekit.fake', access_token: 'lk.jwt.token', session_duration_limit: 300, is_paid: false });
     if (path === '/v1/streaming.stop') return ok(null);
     res.writeHead(404).end();
@@ -287,6 +288,22 @@ describe('POST /session', () => {
     assert.equal(stop.path, '/v1/streaming.stop');
     assert.equal(stop.headers['x-api-key'], KEYS.heygen);
     assert.deepEqual(stop.body, { session_id: 'fake-session-1' });
+  });
+
+  it('stops the new HeyGen session and frees the slot when the browser went away during creation', async () => {
+    const fake = await fakeUpstream('heygen', 200, 400);
+    const b = await broker({ heygen: { apiKey: KEYS.heygen, apiBase: fake.url } });
+    const controller = new AbortController();
+    const pending = fetch(`${b.api}/session`, { ...json({}), signal: controller.signal });
+    await waitFor('streaming.new to be called', () => fake.calls.some((c) => c.path === '/v1/streaming.new'));
+    controller.abort();
+    await assert.rejects(pending, { name: 'AbortError' });
+    await waitFor('streaming.stop', () => fake.calls.some((c) => c.path === '/v1/streaming.stop'), 3000);
+    assert.deepEqual(fake.calls.at(-1)!.body, { session_id: 'fake-session-1' });
+    assert.equal(fake.calls.at(-1)!.headers['x-api-key'], KEYS.heygen);
+    await waitFor('the slot to be given back', async () => (await call(`${b.api}/healthz`)).json.slots === 0, 3000);
+    assert.equal((await call(`${b.api}/healthz`)).json.sessions, 0);
+    assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === 'fake-session-1' && e.reason === 'client_gone'));
   });
 
   it('applies the defaults for an empty body (first allowed avatar, medium, rate 1, default language)', async () => {
@@ -460,6 +477,9 @@ describe('session routes', () => {
     const h = await call(`${b.api}/healthz`);
     assert.equal(h.status, 200);
     assert.deepEqual(h.json, { status: 'ok', store: 'memory', sessions: 0, slots: 0 });
+    const head = await call(`${b.api}/healthz`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
     assertError(await call(`${b.api}/nothing`, json({})), 404, 'not_found');
     assertError(await call(`${b.url}/api/avatar/session`, json({})), 404, 'not_found');
     const wrong = await call(`${b.api}/session`, { headers: { origin: ORIGIN } });
