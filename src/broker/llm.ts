@@ -22,8 +22,17 @@ export interface LlmOutcome {
 /** The upstream request for the configured provider. */
 export function upstreamRequest(cfg: LlmConfig, messages: Messages): { url: string; init: RequestInit } {
   if (cfg.provider === 'gemini') {
+    // Gemini wants turns that start with the user's and alternate: drop a leading model turn, merge neighbours.
+    const contents: { role: 'user' | 'model'; parts: { text: string }[] }[] = [];
+    for (const m of messages) {
+      const role = m.role === 'assistant' ? 'model' : 'user';
+      const last = contents[contents.length - 1];
+      if (!last && role === 'model') continue;
+      if (last?.role === role) last.parts[0].text += `\n\n${m.content}`;
+      else contents.push({ role, parts: [{ text: m.content }] });
+    }
     const body = {
-      contents: messages.map((m) => ({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] })),
+      contents,
       ...(cfg.systemPrompt ? { systemInstruction: { parts: [{ text: cfg.systemPrompt }] } } : {}),
       generationConfig: { maxOutputTokens: cfg.maxOutputTokens, thinkingConfig: { thinkingBudget: 0 } },
     };

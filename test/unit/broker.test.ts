@@ -804,12 +804,18 @@ describe('POST /llm', () => {
     const fake = await fakeUpstream('echo', 418);
     const b = await broker({ llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: fake.url, model: 'gemini-2.5-flash', systemPrompt: 'Be brief.', maxOutputTokens: 300 } });
     const s = await createSession(b.api);
-    assertError(await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s))), 502, 'upstream_error', /HTTP 418/);
+    // The greeting the avatar spoke first, then two user turns in a row (a barge-in): Gemini gets one user turn.
+    const messages = [
+      { role: 'assistant', content: 'Hello! How can I help?' },
+      { role: 'user', content: 'hi' },
+      { role: 'user', content: 'are you there?' },
+    ];
+    assertError(await call(s.llm!.url, json({ messages }, auth(s))), 502, 'upstream_error', /HTTP 418/);
     const c = fake.calls[0];
     assert.equal(c.path, '/v1beta/models/gemini-2.5-flash:streamGenerateContent');
     assert.equal(c.headers['x-goog-api-key'], KEYS.gemini);
     assert.deepEqual(c.body, {
-      contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+      contents: [{ role: 'user', parts: [{ text: 'hi\n\nare you there?' }] }],
       systemInstruction: { parts: [{ text: 'Be brief.' }] },
       generationConfig: { maxOutputTokens: 300, thinkingConfig: { thinkingBudget: 0 } },
     });
