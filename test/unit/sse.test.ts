@@ -21,6 +21,9 @@ const EXPECTED: SseEvent[] = [
   { event: '🙂', data: 'Привет, мир 👋', id: '7', retry: 300 },
 ];
 
+/** A stuck stream fails its suite instead of hanging the run. */
+const SUITE = { timeout: 10_000 };
+
 function parseChunks(chunks: string[]): SseEvent[] {
   const p = new SseParser();
   return [...chunks.flatMap((c) => p.push(c)), ...p.end()];
@@ -41,7 +44,7 @@ async function collect(body: ReadableStream<Uint8Array>, signal?: AbortSignal): 
   return got;
 }
 
-describe('SseParser', () => {
+describe('SseParser', SUITE, () => {
   it('parses LF, CRLF and CR line ends, comments, multi-line data, id, retry and a field without colon', () => {
     assert.deepEqual(parseChunks([SAMPLE]), EXPECTED);
   });
@@ -107,7 +110,7 @@ describe('SseParser', () => {
   });
 });
 
-describe('readSse', () => {
+describe('readSse', SUITE, () => {
   const bytes = new TextEncoder().encode(SAMPLE);
 
   it('decodes multi-byte UTF-8 (Cyrillic, emoji) split at every byte position', async () => {
