@@ -297,6 +297,8 @@ export class HeygenAvatar extends LitElement {
   }
 
   async #start(): Promise<void> {
+    // Attributes set just before start() are parsed in the pending update: let it run first.
+    await this.updateComplete;
     const config = this.#config;
     const t = this.#t;
     this._fatal = '';

@@ -129,4 +129,19 @@ describe('<heygen-avatar> from the script bundle', () => {
     await el.send('hi').catch((e: Error) => (message = e.message));
     expect(message).to.equal('heygen-avatar: send() needs a running session; call start() first');
   });
+
+  it('start() right after creating the element sees the attributes set before the first render', async () => {
+    const el = document.createElement('heygen-avatar') as HeygenAvatar;
+    el.setAttribute('language', 'en');
+    el.setAttribute('token-endpoint', '/_token-fault/500');
+    document.body.append(el);
+    const errors: any[] = [];
+    el.addEventListener('heygen-avatar:error', (e) => errors.push(e.detail));
+    const w = warnings();
+    await el.start();
+    w.restore();
+    el.remove();
+    expect(errors.map((e) => e.type)).to.deep.equal(['token-endpoint']);
+    expect(errors[0].message).to.include('500');
+  });
 });
