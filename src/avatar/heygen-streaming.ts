@@ -12,7 +12,7 @@ export interface HeygenStreamingOptions {
   livekitToken: string;
 }
 
-type Room = import('livekit-client').Room;
+type Room = import('./livekit.js').Room;
 
 /** Start a LiveKit connection early (DNS, TLS, signalling) while other start-up work runs. */
 export async function prepareLiveKit(url: string, token: string): Promise<void> {
