@@ -130,6 +130,8 @@ export function e2ePlugin(): TestRunnerPlugin {
         }
         case 'world:tasks':
           return (await ensureWorld()).world.heygen.tasks;
+        case 'world:interrupts':
+          return (await ensureWorld()).world.heygen.interrupts;
         case 'world:llm-calls':
           return (await ensureWorld()).world.llm.calls;
         case 'world:open-sessions':

@@ -1,0 +1,201 @@
+// A dropped STT socket mid-utterance loses no words: DeepgramTranscriber (the browser's code, run
+// here in Node through @deepgram/sdk's listen/v1 client and the `ws` package) against the offline
+// Deepgram stand-in, with a real `drop` fault that destroys the socket (no close frame) while the
+// espeak-ng phrase is being streamed in real time, 100 ms per frame.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
+import { DeepgramTranscriber } from '../../src/transcriber/deepgram.js';
+
+const KEY = 'transcriber-reconnect-key';
+const PHRASE = 'what is the weather like today';
+/** 100 ms of 16 kHz mono Int16. */
+const FRAME_BYTES = 3200;
+/** The socket dies this long after its first audio frame reached the stand-in: mid-phrase (see `speechSpan`). */
+const DROP_AFTER_MS = 1400;
+
+const work = mkdtempSync(join(tmpdir(), 'transcriber-reconnect-'));
+let dg: DeepgramStandIn;
+let frames: ArrayBuffer[];
+/** First and last frame index with speech in it. */
+let speechSpan: { first: number; last: number };
+let grants = 0;
+
+/** The phrase spoken by espeak-ng, as 16 kHz mono linear16 with 0.5 s of silence before and after. */
+function speechPcm(text: string): Buffer {
+  const wav = join(work, 'phrase.wav');
+  const raw = join(work, 'phrase.raw');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, text]);
+  execFileSync('sox', [wav, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'raw', raw, 'pad', '0.5', '0.5']);
+  return readFileSync(raw);
+}
+
+function toFrames(pcm: Buffer): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (let i = 0; i < pcm.length; i += FRAME_BYTES) {
+    const frame = new ArrayBuffer(FRAME_BYTES);
+    new Uint8Array(frame).set(pcm.subarray(i, i + FRAME_BYTES));
+    out.push(frame);
+  }
+  return out;
+}
+
+function isSpeech(frame: ArrayBuffer): boolean {
+  return new Int16Array(frame).some((s) => Math.abs(s) > 300);
+}
+
+/** A temporary token, as the broker's STT refresh route gets one. */
+async function grant(): Promise<string> {
+  const res = await fetch(`${dg.url}/v1/auth/grant`, {
+    method: 'POST',
+    headers: { authorization: `Token ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttl_seconds: 30 }),
+  });
+  assert.equal(res.status, 200, 'grant');
+  grants++;
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+interface Recorded {
+  tr: DeepgramTranscriber;
+  statuses: { status: string; at: number }[];
+  /** Transcripts, each with the number of the socket (1, 2, …) it came from. */
+  transcripts: { text: string; isFinal: boolean; speechFinal: boolean; socket: number; at: number }[];
+  errors: Error[];
+  utteranceEnds: number;
+  /** Index of the first frame handed to `send()` after `reconnecting`, once there was one. */
+  firstFrameAfterDrop: number | undefined;
+  sent: number;
+}
+
+async function openTranscriber(): Promise<Recorded> {
+  const tr = new DeepgramTranscriber({
+    url: dg.url,
+    token: await grant(),
+    refreshToken: grant,
+    endpointing: 400,
+    utteranceEndMs: 1000,
+    language: 'en',
+    model: 'nova-2',
+  });
+  const r: Recorded = { tr, statuses: [], transcripts: [], errors: [], utteranceEnds: 0, firstFrameAfterDrop: undefined, sent: 0 };
+  let socket = 0;
+  tr.on('status', (status) => {
+    if (status === 'open') socket++;
+    if (status === 'reconnecting') r.firstFrameAfterDrop ??= r.sent;
+    r.statuses.push({ status, at: performance.now() });
+  });
+  tr.on('transcript', (u) => r.transcripts.push({ text: u.text, isFinal: u.isFinal, speechFinal: u.speechFinal, socket, at: performance.now() }));
+  tr.on('utteranceEnd', () => r.utteranceEnds++);
+  tr.on('error', (error) => r.errors.push(error));
+  await tr.open();
+  return r;
+}
+
+/** Sends frames in real time (frame n at start + n × 100 ms), as the microphone worklet does. */
+async function play(r: Recorded, list: ArrayBuffer[]): Promise<void> {
+  const start = performance.now();
+  for (let n = 0; n < list.length; n++) {
+    r.tr.send(list[n].slice(0));
+    r.sent++;
+    await sleep(Math.max(0, start + (n + 1) * 100 - performance.now()));
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const normalize = (text: string) => text.toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
+const finals = (r: Recorded, socket?: number) =>
+  r.transcripts.filter((t) => t.isFinal && t.text.trim() && (socket === undefined || t.socket === socket)).map((t) => t.text);
+
+/** Plays the phrase (plus 1.5 s of silence so the utterance ends) with a drop armed mid-phrase. */
+async function playWithDrop(r: Recorded): Promise<void> {
+  // Taken by the stand-in at the next audio frame (the first one), which destroys the socket
+  // DROP_AFTER_MS later: a network failure, not a close handshake.
+  dg.faults.arm({ kind: 'drop', path: '/v1/listen', afterMs: DROP_AFTER_MS });
+  await play(r, [...frames, ...Array.from({ length: 15 }, () => new ArrayBuffer(FRAME_BYTES))]);
+  assert.deepEqual(dg.faults.pending, [], 'the drop fault was taken');
+}
+
+describe('DeepgramTranscriber: a socket dropped mid-utterance', () => {
+  before(async () => {
+    dg = await startDeepgramStandIn({ apiKey: KEY });
+    frames = toFrames(speechPcm(PHRASE));
+    const speech = frames.map(isSpeech);
+    speechSpan = { first: speech.indexOf(true), last: speech.lastIndexOf(true) };
+    // The drop lands inside the speech, not in the silence around it.
+    assert.ok(speechSpan.first < DROP_AFTER_MS / 100 - 3 && DROP_AFTER_MS / 100 + 3 < speechSpan.last, `speech in frames ${speechSpan.first}–${speechSpan.last}`);
+  });
+
+  after(async () => {
+    await dg.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('reopens with a fresh token in under 1 s and the utterance comes out whole', async () => {
+    grants = 0;
+    const r = await openTranscriber();
+    await playWithDrop(r);
+    await until('the final of the utterance on the new socket', () => r.transcripts.some((t) => t.isFinal && t.speechFinal && t.socket === 2));
+    await until('UtteranceEnd', () => r.utteranceEnds > 0, 5000);
+
+    assert.deepEqual(r.statuses.map((s) => s.status), ['open', 'reconnecting', 'open']);
+    const reconnectMs = r.statuses[2].at - r.statuses[1].at;
+    console.log(`reconnect: ${reconnectMs.toFixed(0)} ms from the drop being seen to the new socket open; dropped at frame ${r.firstFrameAfterDrop} (speech in ${speechSpan.first}–${speechSpan.last})`);
+    assert.ok(reconnectMs < 1000, `reopened in ${reconnectMs.toFixed(0)} ms`);
+    assert.ok(r.firstFrameAfterDrop! > speechSpan.first && r.firstFrameAfterDrop! < speechSpan.last, `dropped mid-phrase, at frame ${r.firstFrameAfterDrop}`);
+    assert.equal(grants, 2, 'the first token, then one fresh token for the reconnect');
+    assert.equal(normalize(finals(r).join(' ')), PHRASE);
+    assert.equal(finals(r, 2).length, finals(r).length, 'every final came from the new socket');
+    assert.deepEqual(r.errors, []);
+    assert.equal(dg.openStreams, 1);
+
+    r.tr.close();
+    assert.equal(r.statuses.at(-1)!.status, 'closed');
+    await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
+  });
+
+  it('control: nothing of the phrase was confirmed before the drop, and the audio after it alone is not the phrase', async () => {
+    // Without the resend, the new socket would get only what was captured from the drop on.
+    // This shows that audio cannot give the phrase, so the test above passes only by the resend.
+    const r = await openTranscriber();
+    await playWithDrop(r);
+    await until('the final of the utterance on the new socket', () => r.transcripts.some((t) => t.isFinal && t.speechFinal && t.socket === 2));
+    assert.deepEqual(r.statuses.map((s) => s.status), ['open', 'reconnecting', 'open']);
+    const dropAt = r.statuses[1].at;
+    assert.deepEqual(
+      r.transcripts.filter((t) => t.at < dropAt && t.isFinal).map((t) => t.text),
+      [],
+      'the first socket confirmed nothing before it died',
+    );
+    const before = r.transcripts.filter((t) => t.at < dropAt);
+    console.log(`the first socket, before the drop: ${JSON.stringify(before.map((t) => t.text))}`);
+    assert.ok(before.every((t) => t.socket === 1 && !t.isFinal));
+    // What it had heard, if anything, was the start of the phrase: the drop cut the utterance.
+    for (const t of before) assert.ok(PHRASE.startsWith(normalize(t.text)) && normalize(t.text) !== PHRASE, t.text);
+    r.tr.close();
+
+    const from = r.firstFrameAfterDrop!;
+    assert.ok(from > speechSpan.first && from < speechSpan.last, `dropped mid-phrase, at frame ${from}`);
+    const tail = await openTranscriber();
+    await play(tail, [...frames.slice(from), ...Array.from({ length: 15 }, () => new ArrayBuffer(FRAME_BYTES))]);
+    await until('the final of the tail', () => tail.transcripts.some((t) => t.isFinal), 8000);
+    const heard = normalize(finals(tail).join(' '));
+    console.log(`the audio from frame ${from} on, alone, is heard as ${JSON.stringify(heard)}`);
+    assert.notEqual(heard, PHRASE);
+    assert.deepEqual(tail.statuses.map((s) => s.status), ['open']);
+    tail.tr.close();
+    await until('the stand-in sees the streams closed', () => dg.openStreams === 0, 5000);
+  });
+});
