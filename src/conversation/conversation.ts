@@ -66,6 +66,8 @@ export class Conversation {
   #state: ConversationState = 'listening';
   #reply: Reply | undefined;
   #avatarTalking = false;
+  /** A spoken turn that waits for the avatar to finish (barge-in off). */
+  #heldTurn = '';
   /** Sentences go to the avatar one after another, in order. */
   #speakChain: Promise<void> = Promise.resolve();
 
@@ -140,6 +142,7 @@ export class Conversation {
 
   /** Ends everything in flight (session stop). */
   dispose(): void {
+    this.#heldTurn = '';
     this.#reply?.controller.abort();
     this.#reply = undefined;
     this.#events.events = {};
@@ -157,7 +160,13 @@ export class Conversation {
   #endTurn(): void {
     const text = this.#segments.join(' ').trim();
     this.#segments = [];
-    if (text) void this.#startReply(text);
+    if (!text) return;
+    // Without barge-in, speech never cuts the avatar off: the turn waits for the reply to end.
+    if (this.#options.bargeIn === false && (this.#avatarTalking || this.#reply)) {
+      this.#heldTurn = this.#heldTurn ? `${this.#heldTurn} ${text}` : text;
+      return;
+    }
+    void this.#startReply(text);
   }
 
   async #startReply(text: string): Promise<void> {
@@ -248,5 +257,10 @@ export class Conversation {
     if (next === this.#state) return;
     this.#state = next;
     this.#events.emit('state', next);
+    if (next === 'listening' && this.#heldTurn) {
+      const held = this.#heldTurn;
+      this.#heldTurn = '';
+      void this.#startReply(held);
+    }
   }
 }

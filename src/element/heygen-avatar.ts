@@ -66,7 +66,7 @@ const MAX_CAPTIONS = 50;
  * @attr layout - `inline` (default), `compact` (video and controls only) or `floating` (fixed in the corner).
  * @attr no-captions - Hides the live captions.
  * @attr no-text-input - Hides the text box.
- * @attr no-barge-in - The visitor's speech no longer interrupts the avatar.
+ * @attr no-barge-in - The visitor's speech no longer interrupts the avatar; a spoken turn waits until the avatar has finished.
  * @attr push-to-talk - The microphone listens only while the talk button is held; releasing it flushes the last words.
  *
  * @fires heygen-avatar:state - The state changed (`idle`, `connecting`, `listening`, `thinking`, `speaking`, `ended`, `error`).
@@ -399,6 +399,8 @@ export class HeygenAvatar extends LitElement {
       refreshToken: async () => (await refreshSttToken(session, signal)).token,
     });
     run.transcriber = transcriber;
+    // Frames captured so far go first; the transcriber keeps everything in order until it is open.
+    for (const frame of run.early.splice(0)) transcriber.send(frame);
     this.#wireTranscriber(transcriber, conversation);
 
     const [avatarResult, sttResult] = await Promise.allSettled([avatar.start(this._video, this._audio, signal), transcriber.open(), micP]);
@@ -411,8 +413,6 @@ export class HeygenAvatar extends LitElement {
     }
     if (sttResult.status === 'rejected') {
       this.#error({ type: 'transcriber', message: `speech recognition could not start: ${(sttResult.reason as Error)?.message ?? sttResult.reason}`, recoverable: true, cause: sttResult.reason }, true, t.errors.transcriber);
-    } else {
-      for (const frame of run.early.splice(0)) transcriber.send(frame);
     }
 
     parts.startHeartbeat(session, signal);

@@ -227,3 +227,32 @@ describe('Conversation barge-in', () => {
     assert.equal(interrupts(), 0);
   });
 });
+
+describe('Conversation without barge-in', () => {
+  it('holds a spoken turn until the avatar has finished, then answers it', async () => {
+    const turns: string[] = [];
+    let interrupts = 0;
+    const c = new Conversation({
+      llm: (turn) => {
+        turns.push(turn.text);
+        return 'Sure.';
+      },
+      speak: async () => undefined,
+      interrupt: async () => {
+        interrupts++;
+      },
+      language: 'en',
+      bargeIn: false,
+    });
+    await c.send('first question');
+    c.avatarTalking(true);
+    c.handleTranscript({ text: 'second question', isFinal: true, speechFinal: true });
+    await tick();
+    assert.deepEqual(turns, ['first question'], 'held while the avatar talks');
+    assert.equal(interrupts, 0);
+    c.avatarTalking(false);
+    await tick();
+    assert.deepEqual(turns, ['first question', 'second question']);
+    assert.equal(interrupts, 0);
+  });
+});
