@@ -14,12 +14,6 @@ export interface HeygenStreamingOptions {
 
 type Room = import('./livekit.js').Room;
 
-/** Start a LiveKit connection early (DNS, TLS, signalling) while other start-up work runs. */
-export async function prepareLiveKit(url: string, token: string): Promise<void> {
-  const { Room } = await loadLiveKit();
-  await new Room().prepareConnection(url, token).catch(() => undefined);
-}
-
 export class HeygenStreamingAvatar implements AvatarProvider {
   readonly #events = createNanoEvents<AvatarProviderEvents>();
   readonly #o: HeygenStreamingOptions;
