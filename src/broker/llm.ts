@@ -1,7 +1,7 @@
 // The broker's default LLM route: the conversation goes to Gemini or OpenAI (streaming), and the
 // reply comes back to the browser as SSE `data: <LlmRouteEvent>` events. Upstream failures become
 // a BrokerError before the stream starts, or an `error` event after; upstream bodies never pass.
-import { readSse } from '../conversation/sse.js';
+import { readSse } from '../shared/sse.js';
 import type { LlmRouteEvent, LlmRouteRequest } from '../shared/contract.js';
 import type { ResolvedBrokerConfig } from './config.js';
 import { UpstreamError, parseRetryAfter } from './errors.js';

@@ -1,7 +1,7 @@
 // The LLM seam: the host page's `llm` callback, or the broker's default route, both turned into
 // one async stream of text chunks. DOM-free.
 import type { LlmRouteEvent, LlmRouteRequest } from '../shared/contract.js';
-import { readSse } from './sse.js';
+import { readSse } from '../shared/sse.js';
 
 export interface ChatMessage {
   role: 'user' | 'assistant';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SseParser, readSse } from '../../src/conversation/sse.js';
+import { SseParser, readSse } from '../../src/shared/sse.js';
 import {
   LLM_BODY_LIMIT_BYTES,
   defaultReply,

@@ -1,7 +1,7 @@
 // The SSE parser against the WHATWG event-stream rules, and readSse over real ReadableStreams.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SseParser, readSse, type SseEvent } from '../../src/conversation/sse.js';
+import { SseParser, readSse, type SseEvent } from '../../src/shared/sse.js';
 
 /** Every line ending (LF, CRLF, CR), comments, multi-line data, id, retry, a field without colon, non-ASCII. */
 const SAMPLE =
