@@ -27,7 +27,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       event: 'broker_started',
       url: server.url,
       sessionEndpoint: `${server.url}${basePath}/session`,
-      heygenApiBase: config.heygen.apiBase ?? 'https://api.heygen.com',
+      heygenApiBase: config.heygen?.apiBase ?? 'https://api.heygen.com',
       deepgramApiBase: config.deepgram.apiBase ?? 'https://api.deepgram.com',
       llm: config.llm ? `${config.llm.provider}${config.llm.model ? `/${config.llm.model}` : ''}` : 'none',
       store: config.redisUrl ? 'redis' : 'memory',

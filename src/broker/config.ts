@@ -4,6 +4,7 @@ import type { SessionRequest } from '../shared/contract.js';
 import { isLogLevel, jsonLineLogger, type BrokerLogger, type LogLevel } from './log.js';
 import { parseRedisUrl } from './resp.js';
 import type { SessionStore } from './store.js';
+import type { AvatarUpstream } from './upstreams/avatar-upstream.js';
 
 export interface RateLimit {
   /** Sustained requests per minute per client. */
@@ -32,7 +33,10 @@ export interface LlmRouteConfig {
 }
 
 export interface BrokerConfig {
-  heygen: { apiKey: string; /** Default https://api.heygen.com */ apiBase?: string };
+  /** HeyGen's streaming avatar API, the default avatar service. Required unless `avatarUpstream` is given. */
+  heygen?: { apiKey: string; /** Default https://api.heygen.com */ apiBase?: string };
+  /** An avatar service of your own (docs/broker.md, "Adding an avatar service"); `heygen` is then not used. */
+  avatarUpstream?: AvatarUpstream;
   deepgram: {
     apiKey: string;
     /** Default https://api.deepgram.com */
@@ -80,9 +84,9 @@ export interface BrokerConfig {
   maxSessions?: number;
   /** Sessions open at once per client; default 2. */
   maxSessionsPerClient?: number;
-  /** Longest session in seconds (HeyGen's own limit may be lower); default 600. */
+  /** Longest session in seconds (the avatar service's own limit may be lower); default 600. */
   maxSessionSeconds?: number;
-  /** HeyGen `activity_idle_timeout` (30–3600 s); default 120. */
+  /** Idle timeout the avatar service gets (HeyGen `activity_idle_timeout`, 30–3600 s); default 120. */
   idleTimeoutSeconds?: number;
   /** A session without a sign of life (heartbeat, STT refresh, LLM call) for this long is closed; default 60. */
   abandonAfterSeconds?: number;
@@ -101,7 +105,7 @@ export interface BrokerConfig {
   maxBodyBytes?: number;
   /** Largest `POST /llm` body in bytes; default 64 KiB. */
   maxLlmBodyBytes?: number;
-  /** ms each HeyGen/Deepgram call may take; default 10 000. */
+  /** ms each avatar service/Deepgram call may take; default 10 000. */
   upstreamTimeoutMs?: number;
 
   /** Session store; default: `RedisStore` when `redisUrl` is set, else `MemoryStore`. */
@@ -119,7 +123,9 @@ export interface BrokerConfig {
 
 /** The configuration with every default filled in. */
 export interface ResolvedBrokerConfig {
-  heygen: { apiKey: string; apiBase: string };
+  /** Set when the avatar service is HeyGen streaming (no `avatarUpstream`). */
+  heygen?: { apiKey: string; apiBase: string };
+  avatarUpstream?: AvatarUpstream;
   deepgram: { apiKey: string; apiBase: string; tokenTtlSeconds: number };
   llm?: Required<Omit<LlmRouteConfig, 'systemPrompt'>> & { systemPrompt?: string };
   avatarIds: string[];
@@ -201,9 +207,17 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
     return { perMinute: v.perMinute, burst: v.burst };
   };
 
-  need(typeof config.heygen?.apiKey === 'string' && config.heygen.apiKey.length > 0, 'the HeyGen API key is missing (HEYGEN_API_KEY)');
+  const upstream = config.avatarUpstream;
+  let heygen: ResolvedBrokerConfig['heygen'];
+  if (upstream) {
+    need(typeof upstream.provider === 'string' && upstream.provider.length > 0, 'avatarUpstream.provider must name the avatar service');
+    need(Array.isArray(upstream.secrets), 'avatarUpstream.secrets must list the credentials it holds (an empty list when none)');
+    for (const m of ['create', 'stop', 'keepAlive', 'listOpen'] as const) need(typeof upstream[m] === 'function', `avatarUpstream.${m} must be a function`);
+  } else {
+    need(typeof config.heygen?.apiKey === 'string' && config.heygen.apiKey.length > 0, 'the HeyGen API key is missing (HEYGEN_API_KEY)');
+    heygen = { apiKey: config.heygen?.apiKey as string, apiBase: url(config.heygen?.apiBase, 'https://api.heygen.com', 'the HeyGen API base (HEYGEN_API_BASE)') };
+  }
   need(typeof config.deepgram?.apiKey === 'string' && config.deepgram.apiKey.length > 0, 'the Deepgram API key is missing (DEEPGRAM_API_KEY)');
-  const heygenBase = url(config.heygen?.apiBase, 'https://api.heygen.com', 'the HeyGen API base (HEYGEN_API_BASE)');
   const deepgramBase = url(config.deepgram?.apiBase, 'https://api.deepgram.com', 'the Deepgram API base (DEEPGRAM_API_BASE)');
   const tokenTtlSeconds = int(config.deepgram?.tokenTtlSeconds, 30, 'deepgram.tokenTtlSeconds (STT_TOKEN_TTL_SECONDS)', 1, 3600);
 
@@ -286,7 +300,7 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
   }
 
   const resolved: ResolvedBrokerConfig = {
-    heygen: { apiKey: config.heygen?.apiKey, apiBase: heygenBase },
+    ...(upstream ? { avatarUpstream: upstream } : { heygen }),
     deepgram: { apiKey: config.deepgram?.apiKey, apiBase: deepgramBase, tokenTtlSeconds },
     ...(llm ? { llm } : {}),
     avatarIds: [...avatarIds],

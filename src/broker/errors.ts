@@ -46,15 +46,18 @@ export class BrokerHttpError extends Error {
   }
 }
 
-/** Which upstream service a call went to (for messages and logs). */
-export type UpstreamService = 'heygen' | 'deepgram' | 'gemini' | 'openai';
+/**
+ * Which upstream service a call went to, as the log names it: `deepgram`, `gemini`, `openai`, or an
+ * avatar service's own name (`heygen`, …).
+ */
+export type UpstreamService = string;
 
-const SERVICE_NAMES: Record<UpstreamService, string> = {
-  heygen: 'the avatar service',
-  deepgram: 'the speech-to-text service',
-  gemini: 'the language model service',
-  openai: 'the language model service',
-};
+/** How the browser hears of a service: these by their role, any other as the avatar service. */
+const SERVICE_NAMES = new Map([
+  ['deepgram', 'the speech-to-text service'],
+  ['gemini', 'the language model service'],
+  ['openai', 'the language model service'],
+]);
 
 /**
  * A failed upstream call, with what the server log may keep: status, the service's own error code
@@ -64,7 +67,8 @@ export class UpstreamError extends Error {
   constructor(
     readonly service: UpstreamService,
     readonly operation: string,
-    readonly kind: 'status' | 'timeout' | 'network' | 'bad_response' | 'aborted',
+    /** `over_capacity`: the service has no free session for this account (its concurrency limit). */
+    readonly kind: 'status' | 'timeout' | 'network' | 'bad_response' | 'aborted' | 'over_capacity',
     readonly status = 0,
     readonly upstreamCode?: string | number,
     readonly detail?: string,
@@ -75,13 +79,13 @@ export class UpstreamError extends Error {
   }
 
   toHttp(): BrokerHttpError {
-    const who = SERVICE_NAMES[this.service];
+    const who = SERVICE_NAMES.get(this.service) ?? 'the avatar service';
     if (this.kind === 'timeout') return new BrokerHttpError('upstream_timeout', `${who} did not answer in time`, 5);
     if (this.status === 429) {
       const after = clampRetryAfter(this.retryAfter ?? 5);
       return new BrokerHttpError('upstream_rate_limited', `${who} is rate limiting requests; retry in ${after} s`, after);
     }
-    if (this.service === 'heygen' && String(this.upstreamCode) === '10004') {
+    if (this.kind === 'over_capacity') {
       return new BrokerHttpError('upstream_over_capacity', `${who} has no free session for this account; retry later`, 30);
     }
     if (this.status === 401 || this.status === 403) {
@@ -101,6 +105,14 @@ export class UpstreamError extends Error {
       ...(this.upstreamCode !== undefined ? { upstreamCode: this.upstreamCode } : {}),
       ...(this.detail ? { detail: this.detail } : {}),
     };
+  }
+}
+
+/** The browser went away while the broker was still working for it. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('the client disconnected');
+    this.name = 'ClientGoneError';
   }
 }
 

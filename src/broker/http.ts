@@ -160,3 +160,21 @@ export function bearer(req: Request): string | undefined {
   const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(req.headers.get('authorization') ?? '');
   return m?.[1];
 }
+
+/** Reads and drops a body nobody needs (refresh and heartbeat carry none); more than 1 KiB is refused. */
+export async function drain(req: Request): Promise<void> {
+  if (req.body && !req.bodyUsed) await readBodyText(req, 1024);
+}
+
+/** Where browsers reach the routes: `publicUrl` when set, else the request's origin (as forwarded, when proxies are trusted), plus the base path. */
+export function publicBase(req: Request, config: ResolvedBrokerConfig): string {
+  if (config.publicUrl) return `${config.publicUrl}${config.basePath}`;
+  const url = new URL(req.url);
+  if (config.trustProxy !== false) {
+    const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = req.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+    if (proto === 'http' || proto === 'https') url.protocol = `${proto}:`;
+    if (host && /^[A-Za-z0-9.:[\]-]+$/.test(host)) url.host = host;
+  }
+  return `${url.origin}${config.basePath}`;
+}

@@ -1,6 +1,12 @@
 // The session broker's public API (server side, Node ≥ 20 or any Fetch API runtime).
 export { createSessionBroker } from './handler.js';
-export type { BrokerSessionResponse, SessionBroker } from './handler.js';
+export type { SessionBroker } from './handler.js';
+export type { BrokerSessionResponse } from './routes/session.js';
+export { OrphanedAvatarSessionError } from './upstreams/avatar-upstream.js';
+export type { AvatarSessionLimits, AvatarStopReason, AvatarUpstream, CreatedAvatarSession } from './upstreams/avatar-upstream.js';
+export { HeygenStreamingUpstream } from './upstreams/heygen-streaming.js';
+export type { HeygenStreamingOptions } from './upstreams/heygen-streaming.js';
+export type { SessionParams } from './validate.js';
 export { BrokerConfigError, configFromEnv, resolveConfig, DEFAULT_LANGUAGES, DEFAULT_STT_MODELS } from './config.js';
 export type { BrokerConfig, LlmRouteConfig, RateLimit, ResolvedBrokerConfig, ServerSettings } from './config.js';
 export { createNodeListener, startBrokerServer } from './node-server.js';
@@ -9,14 +15,17 @@ export { MemoryStore } from './store.js';
 export type { SessionRecord, SessionStore, SlotCaps, TokenBucket, TokenResult } from './store.js';
 export { RedisStore } from './redis-store.js';
 export type { RedisStoreOptions } from './redis-store.js';
-export { BROKER_ERRORS, BrokerHttpError } from './errors.js';
-export type { BrokerErrorCode } from './errors.js';
+export { BROKER_ERRORS, BrokerHttpError, UpstreamError } from './errors.js';
+export type { BrokerErrorCode, UpstreamService } from './errors.js';
 export { jsonLineLogger } from './log.js';
 export type { BrokerLogger, LogEntry, LogLevel } from './log.js';
 export type { HandlerInfo } from './http.js';
 export type {
+  AvatarAccess,
+  AvatarAccessBase,
   BrokerError,
   CloseRequest,
+  HeygenStreamingAccess,
   LlmRouteEvent,
   LlmRouteRequest,
   SessionRequest,

@@ -44,3 +44,17 @@ export function makeRedactor(secrets: readonly string[], max = 300): (text: stri
     return out.length > max ? `${out.slice(0, max)}…` : out;
   };
 }
+
+/** Logs one event: `log('info', 'session_created', {sessionId, …})`. */
+export type EventLog = (level: LogLevel, event: string, fields?: Record<string, unknown>) => void;
+
+/** An EventLog writing to `logger`; a failing logger must not fail requests. */
+export function eventLog(logger: BrokerLogger): EventLog {
+  return (level, event, fields = {}) => {
+    try {
+      logger({ level, event, ...fields });
+    } catch {
+      // swallowed: see above
+    }
+  };
+}

@@ -6,7 +6,7 @@
 export interface SessionRecord {
   /** hex SHA-256 of the session key; the session key itself is never stored. */
   ref: string;
-  /** The HeyGen session id. */
+  /** The avatar service's session id (HeyGen `session_id`). */
   sessionId: string;
   /** Who asked for it (client IP or what `getClientIp` returned). */
   clientId: string;

@@ -15,12 +15,21 @@ import { dispose } from '@livekit/rtc-node';
 import {
   configFromEnv,
   createSessionBroker,
+  HeygenStreamingUpstream,
+  OrphanedAvatarSessionError,
   RedisStore,
   startBrokerServer,
+  UpstreamError,
+  type AvatarSessionLimits,
+  type AvatarStopReason,
+  type AvatarUpstream,
   type BrokerConfig,
   type BrokerServer,
   type BrokerSessionResponse,
+  type CreatedAvatarSession,
+  type HeygenStreamingAccess,
   type LogEntry,
+  type SessionParams,
 } from '../../src/broker/index.js';
 import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
@@ -35,6 +44,8 @@ const KEYS = {
   deepgram: 'dg-live-KEY-8c21d0a4b6e94f13',
   gemini: 'gm-live-KEY-51be07d9c3a2486f',
   openai: 'sk-live-KEY-a0c4e9f2b7d1e6c3',
+  /** Held by the injected avatar upstream of the seam tests. */
+  customAvatar: 'ca-live-KEY-6d0e93b1f7a24c58',
 } as const;
 
 let livekit: { url: string; apiKey: string; apiSecret: string; stop(): Promise<void> };
@@ -224,12 +235,12 @@ describe('POST /session', () => {
     const open = heygen.openSessions;
     const s = await createSession(b.api, { avatarId: 'offline_avatar', quality: 'low', voiceRate: 1.2, language: 'en-US', sttModel: 'nova-3' });
     assert.equal(heygen.openSessions, open + 1);
-    assert.equal(s.provider, 'heygen-streaming');
+    assert.equal(s.avatar.provider, 'heygen-streaming');
     assert.match(s.sessionId, /^[0-9a-f-]{36}$/);
     assert.match(s.sessionKey, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
-    assert.deepEqual(s.heygen.apiBase, heygen.url);
-    assert.equal(s.livekit.url, livekit.url);
-    assert.equal(s.livekit.token.split('.').length, 3, 'LiveKit JWT');
+    assert.deepEqual(s.avatar.apiBase, heygen.url);
+    assert.equal(s.avatar.livekit.url, livekit.url);
+    assert.equal(s.avatar.livekit.token.split('.').length, 3, 'LiveKit JWT');
     assert.equal(s.stt.provider, 'deepgram');
     assert.equal(s.stt.url, deepgram.url);
     assert.equal(s.stt.token.split('.').length, 3, 'Deepgram temporary JWT');
@@ -242,14 +253,14 @@ describe('POST /session', () => {
     // The HeyGen token is scoped to this session: it works on it…
     const keepAlive = await fetch(`${heygen.url}/v1/streaming.keep_alive`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${s.heygen.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${s.avatar.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ session_id: s.sessionId }),
     });
     assert.equal(((await keepAlive.json()) as { code: number }).code, 100);
     // …and cannot create another one.
     const another = await fetch(`${heygen.url}/v1/streaming.new`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${s.heygen.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${s.avatar.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ avatar_id: 'offline_avatar' }),
     });
     assert.equal(another.status, 401);
@@ -280,8 +291,8 @@ describe('POST /session', () => {
       activity_idle_timeout: 120,
     });
     assert.equal(s.sessionId, 'fake-session-1');
-    assert.equal(s.heygen.token, 'session-token-1');
-    assert.deepEqual(s.livekit, { url: 'wss://livekit.fake', token: 'lk.jwt.token' });
+    assert.equal(s.avatar.token, 'session-token-1');
+    assert.deepEqual(s.avatar.livekit, { url: 'wss://livekit.fake', token: 'lk.jwt.token' });
     assert.equal(s.limits.sessionDurationSeconds, 300, "HeyGen's own limit is lower than the broker's 600 s");
     assert.equal((await closeSession(s, 'application/json')).status, 200);
     const stop = fake.calls[2];
@@ -940,6 +951,198 @@ describe('POST /llm', () => {
     assert.equal(s2.llm, undefined);
     assertError(await call(`${none.api}/llm`, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s2))), 404, 'not_found');
     await closeSession(s2);
+  });
+});
+
+// ── the avatar upstream seam ─────────────────────────────────────────────────────────────────
+
+/** The `avatar` block of the fake service: fields the broker knows nothing about. */
+interface FakeAccess {
+  provider: 'fake-avatar';
+  room: string;
+  grant: { token: string; scopes: string[] };
+}
+
+/**
+ * An avatar service as a plain object: it records every call, keeps its open sessions in a set,
+ * and fails `create` the way `failNext` says.
+ */
+function fakeAvatarUpstream() {
+  const calls: { op: 'create' | 'stop' | 'keepAlive' | 'listOpen'; args: unknown[] }[] = [];
+  const open = new Set<string>();
+  const created: CreatedAvatarSession<FakeAccess>[] = [];
+  let failNext: 'orphan' | 'over_capacity' | 'internal' | undefined;
+  const upstream: AvatarUpstream<FakeAccess> = {
+    provider: 'fake-avatar',
+    secrets: [KEYS.customAvatar],
+    async create(params: SessionParams, limits: AvatarSessionLimits) {
+      calls.push({ op: 'create', args: [params, limits] });
+      const n = calls.filter((c) => c.op === 'create').length;
+      const failure = failNext;
+      failNext = undefined;
+      if (failure === 'orphan') {
+        open.add(`fake-orphan-${n}`);
+        throw new OrphanedAvatarSessionError(`fake-orphan-${n}`, new UpstreamError('fake-avatar', 'sessions.start', 'bad_response', 200, undefined, 'no room'));
+      }
+      if (failure === 'over_capacity') throw new UpstreamError('fake-avatar', 'sessions.new', 'over_capacity', 400, 'LIMIT');
+      if (failure === 'internal') throw new Error(`the fake service refused key ${KEYS.customAvatar}`);
+      const session: CreatedAvatarSession<FakeAccess> = {
+        sessionId: `fake-${n}`,
+        durationLimitSeconds: 90,
+        access: { provider: 'fake-avatar', room: `room-${n}`, grant: { token: `grant-${n}`, scopes: ['speak', 'listen'] } },
+      };
+      open.add(session.sessionId);
+      created.push(session);
+      return session;
+    },
+    async stop(sessionId: string, reason: AvatarStopReason) {
+      calls.push({ op: 'stop', args: [sessionId, reason] });
+      return open.delete(sessionId) ? 'stopped' : 'already_closed';
+    },
+    async keepAlive(sessionId: string) {
+      calls.push({ op: 'keepAlive', args: [sessionId] });
+    },
+    async listOpen() {
+      calls.push({ op: 'listOpen', args: [] });
+      return [...open];
+    },
+  };
+  return {
+    upstream,
+    calls,
+    open,
+    created,
+    stops: () => calls.filter((c) => c.op === 'stop').map((c) => c.args),
+    failNextCreate(how: typeof failNext) {
+      failNext = how;
+    },
+  };
+}
+
+describe('avatar upstream seam', () => {
+  it('answers the avatar block: provider, apiBase, token and LiveKit room inside it, none of them at the top level', async () => {
+    const b = await broker();
+    const a = await call(`${b.api}/session`, json({ avatarId: 'offline_avatar', language: 'en' }));
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(Object.keys(a.json).sort(), ['avatar', 'closeUrl', 'heartbeat', 'limits', 'llm', 'sessionId', 'sessionKey', 'stt']);
+    assert.deepEqual(Object.keys(a.json.avatar).sort(), ['apiBase', 'livekit', 'provider', 'token']);
+    assert.equal(a.json.avatar.provider, 'heygen-streaming');
+    assert.equal(a.json.avatar.apiBase, heygen.url);
+    assert.deepEqual(Object.keys(a.json.avatar.livekit).sort(), ['token', 'url']);
+    assert.equal(a.json.avatar.livekit.url, livekit.url);
+    for (const old of ['provider', 'heygen', 'livekit']) assert.equal(old in a.json, false, `no top-level "${old}"`);
+    assert.equal((await closeSession(a.json)).status, 200);
+  });
+
+  it('runs create → heartbeat → close through an injected upstream: its access passes through verbatim, no HeyGen key needed', async () => {
+    const fake = fakeAvatarUpstream();
+    const b = await broker({ heygen: undefined, avatarUpstream: fake.upstream });
+    const s = await createSession(b.api, { avatarId: 'offline_avatar', quality: 'high', voiceRate: 1.1, language: 'en' });
+    assert.deepEqual(fake.calls[0], {
+      op: 'create',
+      args: [
+        { avatarId: 'offline_avatar', quality: 'high', voiceRate: 1.1, language: 'en', sttModel: 'nova-2' },
+        { idleTimeoutSeconds: 120, maxSessionSeconds: 600 },
+      ],
+    });
+    assert.equal(s.sessionId, 'fake-1');
+    assert.deepEqual(s.avatar, { provider: 'fake-avatar', room: 'room-1', grant: { token: 'grant-1', scopes: ['speak', 'listen'] } });
+    assert.deepEqual(s.avatar, fake.created[0].access);
+    assert.equal(s.limits.sessionDurationSeconds, 90, "the service's own limit is lower than the broker's 600 s");
+    assert.equal(s.stt.url, deepgram.url);
+    assert.equal(logs.find((e) => e.event === 'session_created' && e.sessionId === 'fake-1')?.provider, 'fake-avatar');
+
+    assert.equal((await call(s.heartbeat.url, { method: 'POST', headers: auth(s) })).status, 204);
+    assert.deepEqual(fake.stops(), [], 'a heartbeat stops nothing');
+    assert.equal((await closeSession(s)).status, 200);
+    assert.deepEqual(fake.stops(), [['fake-1', 'client_closed']]);
+    assert.deepEqual([...fake.open], []);
+    assertError(await call(s.heartbeat.url, { method: 'POST', headers: auth(s) }), 401, 'unauthorized');
+    assert.equal((await call(`${b.api}/healthz`)).json.slots, 0);
+  });
+
+  it('the reaper and shutdown stop an injected upstream’s sessions by their ids', async () => {
+    let now = Date.now();
+    const fake = fakeAvatarUpstream();
+    const b = await broker({ heygen: undefined, avatarUpstream: fake.upstream, now: () => now, abandonAfterSeconds: 30 });
+    const silent = await createSession(b.api);
+    const beating = await createSession(b.api);
+    now += 25_000;
+    assert.equal((await call(beating.heartbeat.url, { method: 'POST', headers: auth(beating) })).status, 204);
+    now += 10_000;
+    assert.equal(await b.broker.reapNow(), 1);
+    assert.deepEqual(fake.stops(), [[silent.sessionId, 'abandoned']]);
+    now += 20_000;
+    assert.equal((await call(beating.heartbeat.url, { method: 'POST', headers: auth(beating) })).status, 204);
+    now += 36_000; // 91 s after creation: past the service's 90 s limit
+    assert.equal(await b.broker.reapNow(), 1);
+    assert.deepEqual(fake.stops().at(-1), [beating.sessionId, 'duration_limit']);
+    const last = await createSession(b.api);
+    await b.close();
+    assert.deepEqual(fake.stops().at(-1), [last.sessionId, 'shutdown']);
+    assert.deepEqual([...fake.open], []);
+    assert.deepEqual(fake.stops().map(([id]) => id), ['fake-1', 'fake-2', 'fake-3']);
+  });
+
+  it('stops the session an OrphanedAvatarSessionError names, answers its cause, and redacts the upstream’s secrets', async () => {
+    const fake = fakeAvatarUpstream();
+    const b = await broker({ heygen: undefined, avatarUpstream: fake.upstream });
+    fake.failNextCreate('orphan');
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error', /^the avatar service failed \(HTTP 200\)$/);
+    assert.deepEqual(fake.stops(), [['fake-orphan-1', 'create_failed']]);
+    assert.deepEqual([...fake.open], []);
+    assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === 'fake-orphan-1' && e.reason === 'create_failed'));
+
+    fake.failNextCreate('over_capacity');
+    const full = await call(`${b.api}/session`, json({}));
+    assertError(full, 503, 'upstream_over_capacity', /avatar service has no free session/);
+    assert.equal(full.headers.get('retry-after'), '30');
+
+    fake.failNextCreate('internal');
+    assertError(await call(`${b.api}/session`, json({})), 500, 'internal_error');
+    const internal = logs.findLast((e) => e.event === 'internal_error');
+    assert.equal(internal?.message, 'the fake service refused key [redacted]');
+    assert.equal(fake.stops().length, 1, 'nothing else was created, so nothing else is stopped');
+    assert.equal((await call(`${b.api}/healthz`)).json.slots, 0, 'every slot was given back');
+  });
+
+  it('refuses a configuration with neither a HeyGen key nor an avatar upstream, or an upstream without its methods', () => {
+    assert.throws(() => createSessionBroker(config({ heygen: undefined })), /the HeyGen API key is missing \(HEYGEN_API_KEY\)/);
+    const broken = { provider: '', secrets: [], create: async () => ({}) } as unknown as AvatarUpstream;
+    assert.throws(
+      () => createSessionBroker(config({ heygen: undefined, avatarUpstream: broken })),
+      (err: Error) =>
+        /avatarUpstream.provider must name/.test(err.message) &&
+        /avatarUpstream.stop must be a function/.test(err.message) &&
+        /avatarUpstream.keepAlive must be a function/.test(err.message) &&
+        /avatarUpstream.listOpen must be a function/.test(err.message) &&
+        !/avatarUpstream.create/.test(err.message) &&
+        !/HEYGEN_API_KEY/.test(err.message),
+    );
+  });
+
+  it('HeygenStreamingUpstream: listOpen has the session it created until it is stopped; keepAlive and a second stop', async () => {
+    const upstream: AvatarUpstream<HeygenStreamingAccess> = new HeygenStreamingUpstream({ apiKey: KEYS.heygen, apiBase: heygen.url, timeoutMs: 5000, redact: (t) => t });
+    const params: SessionParams = { avatarId: 'offline_avatar', quality: 'low', voiceRate: 1, language: 'en', sttModel: 'nova-2' };
+    const a = await upstream.create(params, { idleTimeoutSeconds: 60, maxSessionSeconds: 600 });
+    const b = await upstream.create(params, { idleTimeoutSeconds: 60, maxSessionSeconds: 600 });
+    assert.equal(a.access.provider, 'heygen-streaming');
+    assert.equal(a.access.livekit.url, livekit.url);
+    assert.equal(typeof a.durationLimitSeconds, 'number');
+    const listed = await upstream.listOpen();
+    assert.ok(listed.includes(a.sessionId) && listed.includes(b.sessionId), `${a.sessionId} and ${b.sessionId} in ${listed.join(', ')}`);
+    assert.equal(new Set(listed).size, listed.length);
+    await upstream.keepAlive(a.sessionId);
+    assert.equal(await upstream.stop(a.sessionId, 'client_closed'), 'stopped');
+    const after = await upstream.listOpen();
+    assert.equal(after.includes(a.sessionId), false);
+    assert.equal(after.includes(b.sessionId), true);
+    assert.equal(await upstream.stop(a.sessionId, 'client_closed'), 'already_closed');
+    await assert.rejects(upstream.keepAlive(a.sessionId), (err: UpstreamError) => err instanceof UpstreamError && err.operation === 'streaming.keep_alive' && err.status === 400);
+    assert.equal(await upstream.stop(b.sessionId, 'shutdown'), 'stopped');
+    assert.equal((await upstream.listOpen()).includes(b.sessionId), false);
+    const wrongKey = new HeygenStreamingUpstream({ apiKey: 'wrong-heygen-key', apiBase: heygen.url, timeoutMs: 5000, redact: (t) => t });
+    await assert.rejects(wrongKey.listOpen(), (err: UpstreamError) => err instanceof UpstreamError && err.status === 401 && err.operation === 'streaming.list');
   });
 });
 

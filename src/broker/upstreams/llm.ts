@@ -1,10 +1,11 @@
 // The broker's default LLM route: the conversation goes to Gemini or OpenAI (streaming), and the
 // reply comes back to the browser as SSE `data: <LlmRouteEvent>` events. Upstream failures become
 // a BrokerError before the stream starts, or an `error` event after; upstream bodies never pass.
-import { readSse } from '../shared/sse.js';
-import type { LlmRouteEvent, LlmRouteRequest } from '../shared/contract.js';
-import type { ResolvedBrokerConfig } from './config.js';
-import { UpstreamError, parseRetryAfter } from './errors.js';
+import { readSse } from '../../shared/sse.js';
+import type { LlmRouteEvent, LlmRouteRequest } from '../../shared/contract.js';
+import type { ResolvedBrokerConfig } from '../config.js';
+import { ClientGoneError, UpstreamError, parseRetryAfter } from '../errors.js';
+import type { Redact } from './http-json.js';
 
 type LlmConfig = NonNullable<ResolvedBrokerConfig['llm']>;
 type Messages = LlmRouteRequest['messages'];
@@ -61,14 +62,6 @@ export function upstreamRequest(cfg: LlmConfig, messages: Messages): { url: stri
   };
 }
 
-/** Thrown when the browser went away before the upstream answered. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('the client disconnected');
-    this.name = 'ClientGoneError';
-  }
-}
-
 /**
  * Starts the upstream request and waits for its answer headers. Rejects with an UpstreamError
  * (mapped by the caller to a BrokerError status) or a ClientGoneError. Resolves with the SSE
@@ -78,7 +71,7 @@ export async function openLlmStream(
   cfg: LlmConfig,
   messages: Messages,
   clientSignal: AbortSignal,
-  redact: (text: string) => string,
+  redact: Redact,
   onEnd: (outcome: LlmOutcome) => void,
 ): Promise<ReadableStream<Uint8Array>> {
   const started = performance.now();
@@ -173,7 +166,7 @@ async function* relay(
   outcome: LlmOutcome,
   alive: () => void,
   why: () => { timedOut: boolean; clientGone: boolean },
-  redact: (text: string) => string,
+  redact: Redact,
 ): AsyncGenerator<LlmRouteEvent> {
   const operation = provider === 'gemini' ? 'streamGenerateContent' : 'chat.completions';
   const fail = (message: string, recoverable: boolean, error: UpstreamError): LlmRouteEvent => {
