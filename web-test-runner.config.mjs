@@ -7,7 +7,15 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, chromiumPath } from './test/support/chromium.mjs';
 import { countReporter } from './test/support/count-reporter.mjs';
-import { e2ePlugin, tokenFaultMiddleware } from './test/support/e2e-plugin.ts';
+import { e2ePlugin, recorderMiddleware, tokenFaultMiddleware } from './test/support/e2e-plugin.ts';
+
+/** The unbundled npm build imports `ws` through the Deepgram SDK: give it what bundlers give a browser. */
+const browserWs = {
+  name: 'browser-ws',
+  resolveImport({ source }) {
+    if (source === 'ws') return '/test/support/ws-browser.js';
+  },
+};
 
 export default {
   rootDir: '.',
@@ -22,9 +30,10 @@ export default {
       launchOptions: { executablePath: chromiumPath, headless: true, args: chromiumArgs },
     }),
   ],
-  middleware: [tokenFaultMiddleware],
+  middleware: [tokenFaultMiddleware, recorderMiddleware],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
+    browserWs,
     e2ePlugin(),
   ],
   reporters: [defaultReporter(), countReporter({ outFile: process.env.HEYGEN_AVATAR_WTR_COUNTS })],

@@ -1,27 +1,44 @@
-// HeyGen's streaming avatar (API v2): session calls over HTTPS with the session token, media and
-// avatar events over LiveKit. livekit-client is loaded on first use.
+// HeyGen's streaming avatar (API v2): the session's control calls are REST with the session token
+// (`streaming.start`, `.task`, `.interrupt`, `.keep_alive`, `.stop`); media and the avatar's
+// talking events arrive in the LiveKit room (livekit-room.ts).
 import { createNanoEvents } from 'nanoevents';
-import { AvatarError, type AvatarProvider, type AvatarProviderEvents, type SpeakResult } from './provider.js';
-import { loadLiveKit } from './load-livekit.js';
+import type { AvatarAccessBase, HeygenStreamingAccess } from '../shared/contract.js';
+import { AvatarServiceError, SessionEndpointError } from '../shared/errors.js';
+import { AvatarRoom } from './livekit-room.js';
+import type { AvatarMedia, AvatarProvider, AvatarProviderEvents, SpeakResult } from './provider.js';
 
-export interface HeygenStreamingOptions {
-  apiBase: string;
-  token: string;
-  sessionId: string;
-  livekitUrl: string;
-  livekitToken: string;
+/** Checks the answer's `avatar` block for this provider. */
+export function createAvatar(access: AvatarAccessBase, session: { sessionId: string }): AvatarProvider {
+  const a = access as Partial<HeygenStreamingAccess>;
+  const bad = (field: string) => new SessionEndpointError(`the token endpoint's answer lacks a valid "avatar.${field}"`, 200, false);
+  const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  if (!isString(a.apiBase)) throw bad('apiBase');
+  if (!isString(a.token)) throw bad('token');
+  if (!isString(a.livekit?.url)) throw bad('livekit.url');
+  if (!isString(a.livekit?.token)) throw bad('livekit.token');
+  return new HeygenStreamingAvatar(a as HeygenStreamingAccess, session.sessionId);
 }
-
-type Room = import('./livekit.js').Room;
 
 export class HeygenStreamingAvatar implements AvatarProvider {
   readonly #events = createNanoEvents<AvatarProviderEvents>();
-  readonly #o: HeygenStreamingOptions;
-  #room: Room | undefined;
+  readonly #access: HeygenStreamingAccess;
+  readonly #sessionId: string;
+  readonly #room: AvatarRoom;
   #stopped = false;
 
-  constructor(options: HeygenStreamingOptions) {
-    this.#o = options;
+  constructor(access: HeygenStreamingAccess, sessionId: string) {
+    this.#access = access;
+    this.#sessionId = sessionId;
+    this.#room = new AvatarRoom({ url: access.livekit.url, token: access.livekit.token, isAvatar: (identity) => identity.startsWith('heygen') });
+    this.#room.on('message', (message) => {
+      if (message.type === 'avatar_start_talking') this.#events.emit('talking', true);
+      else if (message.type === 'avatar_stop_talking') this.#events.emit('talking', false);
+    });
+    this.#room.on('connection', (state) => this.#events.emit('connection', state));
+    this.#room.on('audioPlayback', (allowed) => this.#events.emit('audioPlayback', allowed));
+    this.#room.on('ended', (reason) => {
+      if (!this.#stopped) this.#events.emit('ended', reason);
+    });
   }
 
   on<E extends keyof AvatarProviderEvents>(event: E, listener: AvatarProviderEvents[E]): () => void {
@@ -31,67 +48,34 @@ export class HeygenStreamingAvatar implements AvatarProvider {
   async #call<T>(path: string, body: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.#o.apiBase.replace(/\/$/, '')}/v1/${path}`, {
+      res = await fetch(`${this.#access.apiBase.replace(/\/$/, '')}/v1/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#o.token}` },
-        body: JSON.stringify({ session_id: this.#o.sessionId, ...body }),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#access.token}` },
+        body: JSON.stringify({ session_id: this.#sessionId, ...body }),
         ...(signal ? { signal } : {}),
       });
     } catch (cause) {
       if (signal?.aborted) throw cause;
-      throw new AvatarError(`the avatar service could not be reached (${path})`, 0, true, { cause });
+      throw new AvatarServiceError(`the avatar service could not be reached (${path})`, 0, true, { cause });
     }
     let json: { code?: number; data?: T; message?: string };
     try {
       json = await res.json();
     } catch {
-      throw new AvatarError(`the avatar service answered HTTP ${res.status} to ${path} with a body that is not JSON`, res.status, res.status >= 500);
+      throw new AvatarServiceError(`the avatar service answered HTTP ${res.status} to ${path} with a body that is not JSON`, res.status, res.status >= 500);
     }
     if (!res.ok || json.code !== 100) {
       const code = json.code ?? res.status;
       const transient = res.status === 429 || res.status >= 500;
-      throw new AvatarError(`${path} failed: ${json.message ?? `HTTP ${res.status}`} (code ${code})`, code, transient);
+      throw new AvatarServiceError(`${path} failed: ${json.message ?? `HTTP ${res.status}`} (code ${code})`, code, transient);
     }
     return json.data as T;
   }
 
-  async start(video: HTMLVideoElement, audio: HTMLAudioElement, signal: AbortSignal): Promise<void> {
-    const lk = await loadLiveKit();
-    const room = new lk.Room({ adaptiveStream: false, dynacast: false });
-    this.#room = room;
-    room
-      .on(lk.RoomEvent.TrackSubscribed, (track) => {
-        if (track.kind === lk.Track.Kind.Video) track.attach(video);
-        else if (track.kind === lk.Track.Kind.Audio) track.attach(audio);
-      })
-      .on(lk.RoomEvent.DataReceived, (payload) => this.#onData(payload))
-      .on(lk.RoomEvent.Reconnecting, () => this.#events.emit('connection', 'reconnecting'))
-      .on(lk.RoomEvent.Reconnected, () => this.#events.emit('connection', 'connected'))
-      .on(lk.RoomEvent.AudioPlaybackStatusChanged, () => this.#events.emit('audioPlayback', room.canPlaybackAudio))
-      .on(lk.RoomEvent.Disconnected, () => {
-        this.#events.emit('connection', 'disconnected');
-        if (!this.#stopped) this.#events.emit('ended', 'disconnected');
-      })
-      .on(lk.RoomEvent.ParticipantDisconnected, (p) => {
-        // The avatar left the room: the service ended the session (idle timeout, duration limit).
-        if (!this.#stopped && p.identity.startsWith('heygen')) this.#events.emit('ended', 'avatar-left');
-      });
+  async start(media: AvatarMedia, signal: AbortSignal): Promise<void> {
     // The avatar joins when the session starts; join the room at the same time.
-    await Promise.all([this.#call('streaming.start', {}, signal), room.connect(this.#o.livekitUrl, this.#o.livekitToken)]);
+    await Promise.all([this.#call('streaming.start', {}, signal), this.#room.join(media, signal)]);
     if (signal.aborted) throw signal.reason;
-    this.#events.emit('connection', 'connected');
-    this.#events.emit('audioPlayback', room.canPlaybackAudio);
-  }
-
-  #onData(payload: Uint8Array): void {
-    let message: { type?: string };
-    try {
-      message = JSON.parse(new TextDecoder().decode(payload));
-    } catch {
-      return;
-    }
-    if (message.type === 'avatar_start_talking') this.#events.emit('talking', true);
-    else if (message.type === 'avatar_stop_talking') this.#events.emit('talking', false);
   }
 
   async speak(text: string): Promise<SpeakResult> {
@@ -112,14 +96,12 @@ export class HeygenStreamingAvatar implements AvatarProvider {
   }
 
   async startAudio(): Promise<void> {
-    await this.#room?.startAudio();
+    await this.#room.startAudio();
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    const room = this.#room;
-    this.#room = undefined;
-    await Promise.allSettled([this.#call('streaming.stop'), room?.disconnect()]);
+    await Promise.allSettled([this.#call('streaming.stop'), this.#room.leave()]);
   }
 }

@@ -1,25 +1,10 @@
 // Microphone capture for Deepgram: getUserMedia → AudioContext (at the device's rate) → the
 // 'heygen-avatar-capture' AudioWorklet → 16 kHz mono Int16 little-endian frames on the main thread.
 import captureWorkletUrl from './capture-worklet.ts?worklet';
+import { MicrophoneError } from '../shared/errors.js';
 import type { CaptureCommand, CaptureMessage, CaptureProcessorOptions } from './protocol.js';
 
-/** Why the microphone could not be used. */
-export type MicrophoneErrorReason = 'denied' | 'not-found' | 'unsupported' | 'failed';
-
-/** The microphone could not be started, or stopped working. */
-export class MicrophoneError extends Error {
-  override readonly name = 'MicrophoneError';
-  constructor(
-    /** `denied`: the visitor or the page's permissions policy refused; `not-found`: no microphone;
-     * `unsupported`: the browser (or an insecure page) lacks getUserMedia/AudioWorklet;
-     * `failed`: anything else (device busy, worklet blocked by CSP, audio processing error). */
-    readonly reason: MicrophoneErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { MicrophoneError, type MicrophoneErrorReason } from '../shared/errors.js';
 
 export interface MicrophoneOptions {
   /** Called with each frame: `frameMs` of 16 kHz mono signed 16-bit little-endian PCM. */

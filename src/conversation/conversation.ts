@@ -1,6 +1,7 @@
 // The conversation: turn taking, the LLM call, sentence chunking and the avatar's speech queue.
 // DOM-free: it gets transcripts and avatar events in, and calls `speak()` / the LLM out.
 import { createNanoEvents } from 'nanoevents';
+import { toAvatarError, type HeygenAvatarError } from '../shared/errors.js';
 import { LlmError, llmChunks, type ChatMessage, type LlmFunction } from './llm.js';
 import { SentenceChunker } from './sentences.js';
 
@@ -27,7 +28,8 @@ export interface ConversationEvents {
   sentence(text: string): void;
   /** The whole reply (or what came before an interruption). */
   reply(text: string, interrupted: boolean): void;
-  error(error: LlmError | Error, where: 'llm' | 'avatar'): void;
+  /** The LLM (`type` `llm`) or the avatar service (`type` `avatar`) failed; the conversation goes on. */
+  error(error: HeygenAvatarError): void;
   /** The user spoke over the avatar: the reply is being interrupted. */
   bargeIn(text: string): void;
 }
@@ -201,7 +203,7 @@ export class Conversation {
     } catch (err) {
       if (signal.aborted) return;
       const error = err instanceof LlmError ? err : new LlmError(`the llm callback failed: ${(err as Error)?.message ?? err}`, true, { cause: err });
-      this.#events.emit('error', error, 'llm');
+      this.#events.emit('error', error);
     }
     if (signal.aborted) return;
     reply.llmDone = true;
@@ -224,7 +226,7 @@ export class Conversation {
       try {
         await this.#options.speak(text);
       } catch (err) {
-        this.#events.emit('error', err as Error, 'avatar');
+        this.#events.emit('error', toAvatarError(err, 'avatar'));
       }
     });
     this.#speakChain = run;

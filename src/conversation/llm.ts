@@ -1,6 +1,7 @@
 // The LLM seam: the host page's `llm` callback, or the broker's default route, both turned into
 // one async stream of text chunks. DOM-free.
 import type { LlmRouteEvent, LlmRouteRequest } from '../shared/contract.js';
+import { LlmError } from '../shared/errors.js';
 import { readSse } from '../shared/sse.js';
 
 export interface ChatMessage {
@@ -24,19 +25,9 @@ export interface LlmTurn {
 
 /** A reply as a whole string, a promise of one, or text chunks as they are generated. */
 export type LlmResult = string | Promise<string> | AsyncIterable<string> | Iterable<string>;
-export type LlmFunction = (turn: LlmTurn) => LlmResult | Promise<AsyncIterable<string>>;
+export type LlmFunction = (turn: LlmTurn) => LlmResult | Promise<string | AsyncIterable<string> | Iterable<string>>;
 
-/** Thrown for an LLM failure; `recoverable` says whether the next turn may work. */
-export class LlmError extends Error {
-  constructor(
-    message: string,
-    readonly recoverable = true,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'LlmError';
-  }
-}
+export { LlmError };
 
 /** Calls `llm` and yields its reply as text chunks, whatever shape it returned. */
 export async function* llmChunks(llm: LlmFunction, turn: LlmTurn): AsyncGenerator<string> {

@@ -16,23 +16,46 @@ export interface SessionRequest {
   sttModel?: string;
 }
 
+/**
+ * The `avatar` block of each avatar service, by provider name. A provider of your own adds its
+ * block by declaration merging: `declare module 'heygen-avatar' { interface AvatarAccessByProvider
+ * { 'my-service': MyAccess } }`.
+ */
+export interface AvatarAccessByProvider {
+  'heygen-streaming': HeygenStreamingAccess;
+}
+
+/**
+ * What the browser needs to drive one avatar session, by avatar service. `provider` names the
+ * service; the widget loads that provider's code (its own lazy chunk) only when an answer names it.
+ */
+export type AvatarAccess = AvatarAccessByProvider[keyof AvatarAccessByProvider];
+
+/** Fields every provider's block has. A back end with a provider of its own adds its own fields. */
+export interface AvatarAccessBase {
+  /** The avatar service: `heygen-streaming`, or a provider registered with `registerAvatarProvider`. */
+  provider: string;
+}
+
+/** HeyGen's streaming avatar API (`api.heygen.com/v1/streaming.*`, API v2): REST tasks, media over LiveKit. */
+export interface HeygenStreamingAccess extends AvatarAccessBase {
+  provider: 'heygen-streaming';
+  /** API base, e.g. `https://api.heygen.com` (the widget appends `/v1/streaming.start` …). */
+  apiBase: string;
+  /** Session-scoped HeyGen token (`streaming.create_token`): `Authorization: Bearer <token>`. */
+  token: string;
+  /** The LiveKit room `streaming.new` created: its `url` and `access_token`. */
+  livekit: { url: string; token: string };
+}
+
 /** Answer of `POST <token-endpoint>`: everything one session needs, and nothing long-lived. */
 export interface SessionResponse {
-  provider: 'heygen-streaming';
-  /** The avatar session's id (HeyGen `session_id`). */
+  /** The avatar session's id at the avatar service (HeyGen `session_id`). */
   sessionId: string;
-  /** Bearer token for this session's calls to the broker (STT refresh, LLM route, close). */
+  /** Bearer token for this session's calls to the broker (STT refresh, LLM route, heartbeat, close). */
   sessionKey: string;
-  heygen: {
-    /** API base, e.g. `https://api.heygen.com` (the widget appends `/v1/streaming.start` …). */
-    apiBase: string;
-    /** Session-scoped HeyGen token: `Authorization: Bearer <token>`. */
-    token: string;
-  };
-  livekit: {
-    url: string;
-    token: string;
-  };
+  /** The avatar service and its session-scoped credentials. */
+  avatar: AvatarAccess;
   stt: {
     provider: 'deepgram';
     /** Base URL of Deepgram's API, e.g. `https://api.deepgram.com` (the widget opens `/v1/listen`). */
@@ -64,6 +87,17 @@ export interface SessionResponse {
    * avatar session.
    */
   closeUrl: string;
+}
+
+/**
+ * The answer shape of version 0.1 (HeyGen streaming only, provider fields at the top level).
+ * @deprecated Send `SessionResponse`'s `avatar` block instead. The widget still accepts this shape,
+ * with a console notice, and will stop accepting it in a later release.
+ */
+export interface LegacySessionResponse extends Omit<SessionResponse, 'avatar'> {
+  provider: 'heygen-streaming';
+  heygen: { apiBase: string; token: string };
+  livekit: { url: string; token: string };
 }
 
 /** Answer of `POST stt.refreshUrl`. */

@@ -4,6 +4,7 @@
 // captured while it was down.
 import { createNanoEvents } from 'nanoevents';
 import type { TranscriptUpdate } from '../conversation/conversation.js';
+import { TranscriberError } from '../shared/errors.js';
 import { loadDeepgram } from './load-deepgram.js';
 
 export interface DeepgramOptions {
@@ -27,7 +28,8 @@ export interface TranscriberEvents {
   speechStarted(): void;
   /** `open`, `reconnecting` (dropped; reopening), `closed` (for good). */
   status(status: 'open' | 'reconnecting' | 'closed'): void;
-  error(error: Error, recoverable: boolean): void;
+  /** Speech recognition failed; `error.closed` when the socket is gone for good. */
+  error(error: TranscriberError): void;
 }
 
 type V1Socket = Awaited<ReturnType<import('@deepgram/sdk/listen/v1').V1Client['connect']>>;
@@ -220,7 +222,7 @@ export class DeepgramTranscriber {
     }
     if (this.#closing) return;
     const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-    this.#events.emit('error', new Error(`the transcription socket closed (${event.code ?? '?'}) and could not be reopened${why}`), false);
+    this.#events.emit('error', new TranscriberError(`the transcription socket closed (${event.code ?? '?'}) and could not be reopened${why}`, true, { cause: lastError }));
     this.close();
   }
 }

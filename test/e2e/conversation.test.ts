@@ -7,6 +7,7 @@ import '../../dist/heygen-avatar.js';
 import type { HeygenAvatar } from '../../src/element/heygen-avatar.js';
 import type { LlmTurn } from '../../src/conversation/llm.js';
 import { measureAudio } from '../support/media-probe.js';
+import { recordMicrophoneTracks } from '../support/microphone-tracks.js';
 
 interface World {
   tokenEndpoint: string;
@@ -19,14 +20,8 @@ interface TaskRecord {
 
 const QUESTION = 'what is the weather like today';
 
-/** Records every track getUserMedia hands out, to check none is left live. */
-const handedOut: MediaStreamTrack[] = [];
-const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-navigator.mediaDevices.getUserMedia = async (constraints) => {
-  const stream = await realGetUserMedia(constraints);
-  handedOut.push(...stream.getTracks());
-  return stream;
-};
+/** Every track getUserMedia hands out, to check none is left live. */
+const handedOut = recordMicrophoneTracks();
 
 function collect(el: HTMLElement, names: string[]) {
   const seen: { name: string; detail: any; at: number }[] = [];
@@ -181,5 +176,38 @@ describe('<heygen-avatar> conversation, end to end (offline world)', function ()
     expect(detail).to.deep.equal({ text: 'Can you hear me?', source: 'text' });
     await waitUntil(async () => (await tasksOf(el.sessionId!)).some((t) => t.text === 'Typed questions work too.'), 'typed turn answered', { timeout: 10_000 });
     await el.stop();
+  });
+
+  it('a back end still answering in the 0.1 flat shape works, with one deprecation notice per page', async () => {
+    const notices: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      const text = args.map(String).join(' ');
+      if (text.includes('deprecated')) notices.push(text);
+      else warn(...args);
+    };
+    try {
+      for (const round of [1, 2]) {
+        const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en" no-text-input></heygen-avatar>`);
+        el.mute();
+        // The broker's current answer, turned back into what 0.1 back ends send.
+        el.tokenProvider = async (request, signal) => {
+          const res = await fetch(world.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal });
+          const { avatar, ...rest } = await res.json();
+          expect(avatar.provider).to.equal('heygen-streaming');
+          return { ...rest, provider: 'heygen-streaming', heygen: { apiBase: avatar.apiBase, token: avatar.token }, livekit: avatar.livekit };
+        };
+        await el.start();
+        expect(el.state, `round ${round}: live`).to.equal('listening');
+        await el.say(`Round ${round}.`);
+        expect((await tasksOf(el.sessionId!)).map((t) => t.text)).to.deep.equal([`Round ${round}.`]);
+        await el.stop();
+        await waitUntil(async () => (await executeServerCommand<number, any>('world:open-sessions')) === 0, 'no open avatar sessions', { timeout: 10_000 });
+      }
+    } finally {
+      console.warn = warn;
+    }
+    expect(notices.length).to.equal(1);
+    expect(notices[0]).to.match(/^heygen-avatar \d+\.\d+\.\d+: the token endpoint answered in the deprecated 0\.1 shape/);
   });
 });

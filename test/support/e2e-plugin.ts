@@ -4,6 +4,7 @@
 import type { TestRunnerPlugin } from '@web/test-runner';
 import { dispose } from '@livekit/rtc-node';
 import { startBrokerServer, type BrokerServer } from '../../src/broker/index.js';
+import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
 import { startOfflineWorld, type OfflineWorld } from '../../src/offline/world.js';
 import { publishMedia, type MediaPublisher } from '../../src/offline/livekit/media-publisher.js';
@@ -32,6 +33,42 @@ export async function tokenFaultMiddleware(ctx: { path: string; status: number; 
       ? JSON.stringify({ provider: 'heygen-streaming', sessionId: 42 })
       : JSON.stringify({ error: { code: 'upstream_error', message: 'the avatar service failed' } });
   }
+}
+
+/** Requests the widget sends to session-endpoint URLs under `/_recorder/<name>`, for the session tests. */
+const recorded: { name: string; method: string; authorization: string | null; body: string }[] = [];
+
+/** Koa middleware: answers `/_recorder/<name>` (204, or a fresh STT token for `stt-token`) and records each request. */
+export async function recorderMiddleware(
+  ctx: { path: string; method: string; status: number; body: unknown; req: NodeJS.ReadableStream; get(k: string): string; set(k: string, v: string): void },
+  next: () => Promise<void>,
+) {
+  const m = /^\/_recorder\/([\w-]+)$/.exec(ctx.path);
+  if (!m) return next();
+  let body = '';
+  for await (const chunk of ctx.req) body += String(chunk);
+  recorded.push({ name: m[1], method: ctx.method, authorization: ctx.get('authorization') || null, body });
+  if (m[1] === 'stt-token') {
+    ctx.status = 200;
+    ctx.set('content-type', 'application/json');
+    ctx.body = JSON.stringify(await grantDeepgramToken());
+  } else {
+    ctx.status = 204;
+  }
+}
+
+let deepgram: Promise<DeepgramStandIn> | undefined;
+const DEEPGRAM_KEY = 'browser-deepgram-key';
+/** A Deepgram stand-in of its own (no LiveKit needed) and a temporary token for it. */
+async function grantDeepgramToken(): Promise<{ url: string; token: string; expiresIn: number }> {
+  const dg = await (deepgram ??= startDeepgramStandIn({ apiKey: DEEPGRAM_KEY }));
+  const res = await fetch(`${dg.url}/v1/auth/grant`, {
+    method: 'POST',
+    headers: { authorization: `Token ${DEEPGRAM_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttl_seconds: 60 }),
+  });
+  const grant = (await res.json()) as { access_token: string; expires_in: number };
+  return { url: dg.url, token: grant.access_token, expiresIn: grant.expires_in };
 }
 
 export function e2ePlugin(): TestRunnerPlugin {
@@ -124,6 +161,12 @@ export function e2ePlugin(): TestRunnerPlugin {
         case 'heygen:open-sessions': {
           return (await ensureHeygen()).openSessions;
         }
+        case 'deepgram:grant':
+          return grantDeepgramToken();
+        case 'deepgram:open-streams':
+          return deepgram ? (await deepgram).openStreams : 0;
+        case 'recorder:take':
+          return recorded.splice(0);
         case 'world:start': {
           const { broker } = await ensureWorld();
           return { tokenEndpoint: `${broker.url}/api/avatar/session` };
@@ -144,6 +187,7 @@ export function e2ePlugin(): TestRunnerPlugin {
     async serverStop() {
       await Promise.all([...publishers].map((p) => p.close()));
       if (heygen) await (await heygen).close();
+      if (deepgram) await (await deepgram).close();
       if (world) {
         const { world: w, broker } = await world;
         await broker.close();

@@ -1,22 +1,16 @@
 // The widget's side of the session endpoint contract: ask the token endpoint (or the page's
 // `tokenProvider`) for one session's credentials, and check the answer. DOM-free.
-import type { SessionRequest, SessionResponse, SttTokenResponse } from '../shared/contract.js';
+import type { LegacySessionResponse, SessionRequest, SessionResponse, SttTokenResponse } from '../shared/contract.js';
+import { SessionEndpointError } from '../shared/errors.js';
+import { VERSION } from '../version.js';
 
-/** A failure of the session endpoint, with what the element should tell the visitor. */
-export class SessionEndpointError extends Error {
-  constructor(
-    message: string,
-    /** HTTP status, 0 when the endpoint could not be reached. */
-    readonly status: number,
-    readonly recoverable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SessionEndpointError';
-  }
-}
+export { SessionEndpointError };
 
-export type TokenProvider = (request: SessionRequest, signal: AbortSignal) => Promise<SessionResponse>;
+/**
+ * Supplies one session's credentials instead of POSTing to `token-endpoint`: resolve with the
+ * session endpoint's answer (the 0.1 flat shape is still accepted, with a deprecation notice).
+ */
+export type TokenProvider = (request: SessionRequest, signal: AbortSignal) => Promise<SessionResponse | LegacySessionResponse>;
 
 /** POSTs the session request to `endpoint` and returns the validated answer. */
 export async function requestSession(
@@ -62,24 +56,39 @@ export async function requestSession(
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-/** Checks the shape of a session answer; throws a SessionEndpointError naming the first bad field. */
+let warnedLegacy = false;
+
+/**
+ * Checks the shape of a session answer; throws a SessionEndpointError naming the first bad field.
+ * The avatar block's own fields are the provider's to check (see avatar/provider.ts). The 0.1 flat
+ * shape (`provider`, `heygen`, `livekit` at the top) is turned into the current one, with one
+ * console notice per page.
+ */
 export function validateSessionResponse(body: unknown): SessionResponse {
-  const b = body as Partial<SessionResponse> | null;
   const bad = (field: string) => new SessionEndpointError(`the token endpoint's answer lacks a valid "${field}"`, 200, false);
-  if (!b || typeof b !== 'object') throw bad('body');
-  if (b.provider !== 'heygen-streaming') throw bad('provider');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('body');
+  let b = body as Partial<SessionResponse> & Partial<LegacySessionResponse>;
+  const legacy = b.avatar === undefined && b.provider === 'heygen-streaming';
+  if (legacy) {
+    const { provider: _provider, heygen, livekit, ...rest } = b;
+    b = { ...rest, avatar: { provider: 'heygen-streaming', apiBase: heygen?.apiBase as string, token: heygen?.token as string, livekit: livekit as { url: string; token: string } } };
+  }
+  if (!b.avatar || typeof b.avatar !== 'object' || !isString(b.avatar.provider)) throw bad('avatar.provider');
   if (!isString(b.sessionId)) throw bad('sessionId');
   if (!isString(b.sessionKey)) throw bad('sessionKey');
-  if (!isString(b.heygen?.apiBase)) throw bad('heygen.apiBase');
-  if (!isString(b.heygen?.token)) throw bad('heygen.token');
-  if (!isString(b.livekit?.url)) throw bad('livekit.url');
-  if (!isString(b.livekit?.token)) throw bad('livekit.token');
   if (!isString(b.stt?.url)) throw bad('stt.url');
   if (!isString(b.stt?.token)) throw bad('stt.token');
   if (!isString(b.stt?.refreshUrl)) throw bad('stt.refreshUrl');
   if (!isString(b.closeUrl)) throw bad('closeUrl');
   if (b.llm !== undefined && !isString(b.llm?.url)) throw bad('llm.url');
   if (typeof b.limits?.sessionDurationSeconds !== 'number') throw bad('limits.sessionDurationSeconds');
+  if (legacy && !warnedLegacy) {
+    warnedLegacy = true;
+    console.warn(
+      `heygen-avatar ${VERSION}: the token endpoint answered in the deprecated 0.1 shape (provider, heygen, livekit at the top level); ` +
+        'send them as "avatar": {"provider", "apiBase", "token", "livekit"} instead. The old shape will stop working in a later release.',
+    );
+  }
   return b as SessionResponse;
 }
 

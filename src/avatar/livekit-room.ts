@@ -1,0 +1,109 @@
+// The avatar's LiveKit room, the part every provider shares: join, the avatar's tracks into the
+// page's media elements, reconnects, the autoplay policy, JSON data packets by topic, and the end
+// of the room. What a provider says to its service (REST tasks, data-channel commands) stays in
+// the provider. livekit-client is loaded on first use.
+import { createNanoEvents } from 'nanoevents';
+import { MediaConnectionError } from '../shared/errors.js';
+import { loadLiveKit } from './load-livekit.js';
+import type { AvatarMedia } from './provider.js';
+
+type Room = import('./livekit.js').Room;
+
+export interface AvatarRoomOptions {
+  url: string;
+  token: string;
+  /** Whether a participant is the avatar: its leaving ends the session. */
+  isAvatar(identity: string): boolean;
+  /** Only data packets on these topics are passed on; unset: every packet. */
+  topics?: readonly string[];
+}
+
+export interface AvatarRoomEvents {
+  /** A data packet that parsed as a JSON object, with its topic. */
+  message(message: Record<string, unknown>, topic: string | undefined): void;
+  connection(state: 'connected' | 'reconnecting' | 'disconnected'): void;
+  audioPlayback(allowed: boolean): void;
+  /** The room is gone without us leaving it: `disconnected`, or `avatar-left`. */
+  ended(reason: 'disconnected' | 'avatar-left'): void;
+}
+
+export class AvatarRoom {
+  readonly #events = createNanoEvents<AvatarRoomEvents>();
+  readonly #options: AvatarRoomOptions;
+  #room: Room | undefined;
+  #left = false;
+
+  constructor(options: AvatarRoomOptions) {
+    this.#options = options;
+  }
+
+  on<E extends keyof AvatarRoomEvents>(event: E, listener: AvatarRoomEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Joins the room; the avatar's video and audio play into `media` as soon as they arrive. */
+  async join(media: AvatarMedia, signal: AbortSignal): Promise<void> {
+    let lk: typeof import('./livekit.js');
+    try {
+      lk = await loadLiveKit();
+    } catch (cause) {
+      throw new MediaConnectionError('the media library could not be loaded', true, { cause });
+    }
+    if (signal.aborted) throw signal.reason;
+    const room = new lk.Room({ adaptiveStream: false, dynacast: false });
+    this.#room = room;
+    const { isAvatar, topics } = this.#options;
+    room
+      .on(lk.RoomEvent.TrackSubscribed, (track) => {
+        if (track.kind === lk.Track.Kind.Video) track.attach(media.video);
+        else if (track.kind === lk.Track.Kind.Audio) track.attach(media.audio);
+      })
+      .on(lk.RoomEvent.DataReceived, (payload, _participant, _kind, topic) => {
+        if (topics && !(topic !== undefined && topics.includes(topic))) return;
+        const message = parseJsonObject(payload);
+        if (message) this.#events.emit('message', message, topic);
+      })
+      .on(lk.RoomEvent.Reconnecting, () => this.#events.emit('connection', 'reconnecting'))
+      .on(lk.RoomEvent.Reconnected, () => this.#events.emit('connection', 'connected'))
+      .on(lk.RoomEvent.AudioPlaybackStatusChanged, () => this.#events.emit('audioPlayback', room.canPlaybackAudio))
+      .on(lk.RoomEvent.Disconnected, () => {
+        this.#events.emit('connection', 'disconnected');
+        if (!this.#left) this.#events.emit('ended', 'disconnected');
+      })
+      .on(lk.RoomEvent.ParticipantDisconnected, (p) => {
+        // The avatar left: the service ended the session (idle timeout, duration limit).
+        if (!this.#left && isAvatar(p.identity)) this.#events.emit('ended', 'avatar-left');
+      });
+    try {
+      await room.connect(this.#options.url, this.#options.token);
+    } catch (cause) {
+      if (signal.aborted) throw signal.reason;
+      throw new MediaConnectionError(`the media connection failed: ${(cause as Error)?.message ?? cause}`, true, { cause });
+    }
+    if (signal.aborted) throw signal.reason;
+    this.#events.emit('connection', 'connected');
+    this.#events.emit('audioPlayback', room.canPlaybackAudio);
+  }
+
+  /** Resumes audio after a user gesture when autoplay was refused. */
+  async startAudio(): Promise<void> {
+    await this.#room?.startAudio();
+  }
+
+  /** Leaves the room. Idempotent. */
+  async leave(): Promise<void> {
+    this.#left = true;
+    const room = this.#room;
+    this.#room = undefined;
+    await room?.disconnect();
+  }
+}
+
+function parseJsonObject(payload: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(payload));
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
