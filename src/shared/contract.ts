@@ -23,6 +23,7 @@ export interface SessionRequest {
  */
 export interface AvatarAccessByProvider {
   'heygen-streaming': HeygenStreamingAccess;
+  liveavatar: LiveAvatarAccess;
 }
 
 /**
@@ -46,6 +47,19 @@ export interface HeygenStreamingAccess extends AvatarAccessBase {
   token: string;
   /** The LiveKit room `streaming.new` created: its `url` and `access_token`. */
   livekit: { url: string; token: string };
+}
+
+/**
+ * LiveAvatar (`api.liveavatar.com`), FULL mode without a context: the avatar says only what the
+ * widget sends. The widget itself calls `POST /v1/sessions/start` with the token, which answers the
+ * LiveKit room to join, and sends each sentence over the room's data channel.
+ */
+export interface LiveAvatarAccess extends AvatarAccessBase {
+  provider: 'liveavatar';
+  /** API base, e.g. `https://api.liveavatar.com` (the widget appends `/v1/sessions/start` …). */
+  apiBase: string;
+  /** The `session_token` of `POST /v1/sessions/token`: `Authorization: Bearer <token>`. */
+  token: string;
 }
 
 /** Answer of `POST <token-endpoint>`: everything one session needs, and nothing long-lived. */
