@@ -124,10 +124,13 @@ async function broker(over: Partial<BrokerConfig> = {}, options: { staticDir?: s
   return Object.assign(server, { api: `${server.url}${over.basePath ?? '/api/avatar'}` });
 }
 
-async function createSession(api: string, body: unknown = {}, client = 'c-default'): Promise<BrokerSessionResponse> {
+/** A HeyGen streaming session's answer (these tests' brokers use that upstream). */
+type HeygenSessionResponse = BrokerSessionResponse & { avatar: HeygenStreamingAccess };
+
+async function createSession(api: string, body: unknown = {}, client = 'c-default'): Promise<HeygenSessionResponse> {
   const a = await call(`${api}/session`, json(body, {}, client));
   assert.equal(a.status, 200, a.text);
-  return a.json as BrokerSessionResponse;
+  return a.json as HeygenSessionResponse;
 }
 
 async function closeSession(s: BrokerSessionResponse, type = 'text/plain'): Promise<Answer> {
