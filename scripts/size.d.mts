@@ -1,3 +1,4 @@
 export interface FileSize { name: string; bytes: number; gzip: number }
 export declare const BUDGETS: { upFront: number; session: number };
-export declare function measureBundle(): { upFront: FileSize; chunks: FileSize[]; session: number };
+export declare const PROVIDERS: string[];
+export declare function measureBundle(): { upFront: FileSize; chunks: FileSize[]; sessions: Record<string, number>; session: number };

@@ -3,20 +3,14 @@
 // talking events arrive in the LiveKit room (livekit-room.ts).
 import { createNanoEvents } from 'nanoevents';
 import type { AvatarAccessBase, HeygenStreamingAccess } from '../shared/contract.js';
-import { AvatarServiceError, SessionEndpointError } from '../shared/errors.js';
+import { checkAccess } from './access.js';
 import { AvatarRoom } from './livekit-room.js';
+import { callAvatarService } from './service-call.js';
 import type { AvatarMedia, AvatarProvider, AvatarProviderEvents, SpeakResult } from './provider.js';
 
-/** Checks the answer's `avatar` block for this provider. */
+/** Makes the provider from the answer's `avatar` block. */
 export function createAvatar(access: AvatarAccessBase, session: { sessionId: string }): AvatarProvider {
-  const a = access as Partial<HeygenStreamingAccess>;
-  const bad = (field: string) => new SessionEndpointError(`the token endpoint's answer lacks a valid "avatar.${field}"`, 200, false);
-  const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-  if (!isString(a.apiBase)) throw bad('apiBase');
-  if (!isString(a.token)) throw bad('token');
-  if (!isString(a.livekit?.url)) throw bad('livekit.url');
-  if (!isString(a.livekit?.token)) throw bad('livekit.token');
-  return new HeygenStreamingAvatar(a as HeygenStreamingAccess, session.sessionId);
+  return new HeygenStreamingAvatar(checkAccess<HeygenStreamingAccess>(access, ['apiBase', 'token', 'livekit.url', 'livekit.token']), session.sessionId);
 }
 
 export class HeygenStreamingAvatar implements AvatarProvider {
@@ -45,31 +39,15 @@ export class HeygenStreamingAvatar implements AvatarProvider {
     return this.#events.on(event, listener);
   }
 
-  async #call<T>(path: string, body: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.#access.apiBase.replace(/\/$/, '')}/v1/${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#access.token}` },
-        body: JSON.stringify({ session_id: this.#sessionId, ...body }),
-        ...(signal ? { signal } : {}),
-      });
-    } catch (cause) {
-      if (signal?.aborted) throw cause;
-      throw new AvatarServiceError(`the avatar service could not be reached (${path})`, 0, true, { cause });
-    }
-    let json: { code?: number; data?: T; message?: string };
-    try {
-      json = await res.json();
-    } catch {
-      throw new AvatarServiceError(`the avatar service answered HTTP ${res.status} to ${path} with a body that is not JSON`, res.status, res.status >= 500);
-    }
-    if (!res.ok || json.code !== 100) {
-      const code = json.code ?? res.status;
-      const transient = res.status === 429 || res.status >= 500;
-      throw new AvatarServiceError(`${path} failed: ${json.message ?? `HTTP ${res.status}`} (code ${code})`, code, transient);
-    }
-    return json.data as T;
+  #call<T>(path: string, body: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
+    return callAvatarService<T>({
+      url: `${this.#access.apiBase.replace(/\/$/, '')}/v1/${path}`,
+      token: this.#access.token,
+      body: { session_id: this.#sessionId, ...body },
+      okCode: 100,
+      name: path,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   async start(media: AvatarMedia, signal: AbortSignal): Promise<void> {

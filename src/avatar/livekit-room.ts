@@ -14,6 +14,8 @@ export interface AvatarRoomOptions {
   token: string;
   /** Whether a participant is the avatar: its leaving ends the session. */
   isAvatar(identity: string): boolean;
+  /** Whose tracks play; unset: every participant's. */
+  tracksFrom?(identity: string): boolean;
   /** Only data packets on these topics are passed on; unset: every packet. */
   topics?: readonly string[];
 }
@@ -52,9 +54,10 @@ export class AvatarRoom {
     if (signal.aborted) throw signal.reason;
     const room = new lk.Room({ adaptiveStream: false, dynacast: false });
     this.#room = room;
-    const { isAvatar, topics } = this.#options;
+    const { isAvatar, tracksFrom, topics } = this.#options;
     room
-      .on(lk.RoomEvent.TrackSubscribed, (track) => {
+      .on(lk.RoomEvent.TrackSubscribed, (track, _publication, participant) => {
+        if (tracksFrom && !tracksFrom(participant.identity)) return;
         if (track.kind === lk.Track.Kind.Video) track.attach(media.video);
         else if (track.kind === lk.Track.Kind.Audio) track.attach(media.audio);
       })
@@ -83,6 +86,48 @@ export class AvatarRoom {
     if (signal.aborted) throw signal.reason;
     this.#events.emit('connection', 'connected');
     this.#events.emit('audioPlayback', room.canPlaybackAudio);
+  }
+
+  /**
+   * Resolves once every one of `identities` is in the room; rejects with a MediaConnectionError
+   * naming the missing ones after `timeoutMs`.
+   */
+  async waitForParticipants(identities: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const room = this.#room;
+    if (!room) throw new MediaConnectionError('the room is not joined', false);
+    const missing = new Set(identities);
+    const check = () => {
+      for (const p of room.remoteParticipants.values()) missing.delete(p.identity);
+      return missing.size === 0;
+    };
+    if (check()) return;
+    const lk = await loadLiveKit();
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown) => {
+        clearTimeout(timer);
+        room.off(lk.RoomEvent.ParticipantConnected, onJoin);
+        signal.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onJoin = () => {
+        if (check()) done();
+      };
+      const onAbort = () => done(signal.reason);
+      const timer = setTimeout(
+        () => done(new MediaConnectionError(`the avatar did not join the room within ${timeoutMs / 1000} s (missing: ${[...missing].join(', ')})`, true)),
+        timeoutMs,
+      );
+      room.on(lk.RoomEvent.ParticipantConnected, onJoin);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Sends `message` as JSON on `topic`, reliably. */
+  async publish(message: Record<string, unknown>, topic: string): Promise<void> {
+    const room = this.#room;
+    if (!room) throw new MediaConnectionError('the media connection is closed', false);
+    await room.localParticipant.publishData(new TextEncoder().encode(JSON.stringify(message)), { reliable: true, topic });
   }
 
   /** Resumes audio after a user gesture when autoplay was refused. */

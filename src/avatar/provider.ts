@@ -10,7 +10,10 @@ export interface AvatarProviderEvents {
   connection(state: 'connected' | 'reconnecting' | 'disconnected'): void;
   /** Whether the browser lets the avatar's audio play (autoplay policy). */
   audioPlayback(allowed: boolean): void;
-  /** The session ended on the service's side (idle timeout, duration limit, network). */
+  /**
+   * The session ended on the service's side: `duration-limit` when it reached its time limit,
+   * else a reason for the logs (`avatar-left`, `disconnected`, the service's own).
+   */
   ended(reason: string): void;
 }
 

@@ -6,7 +6,10 @@ import type { AvatarProviderModule } from './provider.js';
 
 type ProviderLoader = () => Promise<AvatarProviderModule>;
 
-const providers = new Map<string, ProviderLoader>([['heygen-streaming', () => import('./heygen-streaming.js')]]);
+const providers = new Map<string, ProviderLoader>([
+  ['liveavatar', () => import('./liveavatar.js')],
+  ['heygen-streaming', () => import('./heygen-streaming.js')],
+]);
 
 /**
  * Registers an avatar provider under `name` (what a session answer's `avatar.provider` says): its

@@ -372,6 +372,8 @@ export class AvatarSession {
     avatar.on('connection', (state) => this.#events.emit('connection', state));
     avatar.on('ended', (reason) => {
       if (this.#ended || this.#state === 'connecting') return;
+      // The service's own time limit ends the session as ours would.
+      if (reason === 'duration-limit') return void this.stop('duration-limit');
       this.#events.emit('error', new SessionEndedError(`the avatar session ended (${reason})`), true);
       void this.stop('ended-by-service');
     });
