@@ -1,5 +1,6 @@
-// `heygen-avatar-dev`: starts the offline world (LiveKit + HeyGen, Deepgram and LLM stand-ins) and
-// prints where everything is, and how to point a broker at it. Runs until Ctrl-C.
+// `heygen-avatar-dev`: starts the offline world (LiveKit + HeyGen, LiveAvatar, Deepgram and LLM
+// stand-ins) and prints where everything is, and how to point a broker at it. Runs until Ctrl-C.
+import { SANDBOX_AVATAR_ID } from './liveavatar/index.js';
 import { startOfflineWorld } from './world.js';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -7,7 +8,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     console.log(`heygen-avatar-dev — the offline world for heygen-avatar
 
 Starts a local LiveKit server (installed with \`go install\` on first use) and stand-ins that speak
-HeyGen's streaming API, Deepgram's live STT and the Gemini/OpenAI streaming APIs, on 127.0.0.1.
+HeyGen's streaming API, LiveAvatar's API (FULL mode), Deepgram's live STT and the Gemini/OpenAI
+streaming APIs, on 127.0.0.1.
 
 Options:
   --host ADDRESS    where the stand-ins listen (default 127.0.0.1)
@@ -27,13 +29,15 @@ Options:
   });
   console.log(`heygen-avatar offline world is running (Ctrl-C to stop)
 
-  LiveKit            ${world.livekit.url}   (log: ${world.livekit.logFile})
-  HeyGen stand-in    ${world.heygen.url}
-  Deepgram stand-in  ${world.deepgram.url}
-  LLM stand-in       ${world.llm.url}   (Gemini and OpenAI paths)
+  LiveKit              ${world.livekit.url}   (log: ${world.livekit.logFile})
+  HeyGen stand-in      ${world.heygen.url}
+  LiveAvatar stand-in  ${world.liveavatar.url}   (FULL mode; sandbox avatar ${SANDBOX_AVATAR_ID})
+  Deepgram stand-in    ${world.deepgram.url}
+  LLM stand-in         ${world.llm.url}   (Gemini and OpenAI paths)
 
 Point a broker at it:
   HEYGEN_API_BASE=${world.heygen.url} HEYGEN_API_KEY=${world.keys.heygen}
+  LIVEAVATAR_API_BASE=${world.liveavatar.url} LIVEAVATAR_API_KEY=${world.keys.liveavatar}
   DEEPGRAM_API_BASE=${world.deepgram.url} DEEPGRAM_API_KEY=${world.keys.deepgram}
   GEMINI_API_BASE=${world.llm.url} GEMINI_API_KEY=${world.keys.gemini}
 Faults on demand: POST <stand-in>/_faults {"kind":"rate-limit"|"server-error"|"stall"|"drop"|"expire"}`);

@@ -83,6 +83,28 @@ export async function handleFaultControl(req: IncomingMessage, res: ServerRespon
   return true;
 }
 
+/**
+ * Answers a request with an armed REST fault, in the service's own error envelope (`body`);
+ * returns false for kinds that are not about REST answers (`expire`).
+ */
+export function answerFault(res: ServerResponse, fault: Fault, body: (kind: 'rateLimited' | 'internal') => unknown): boolean {
+  switch (fault.kind) {
+    case 'rate-limit':
+      sendJson(res, 429, body('rateLimited'), { 'retry-after': String(fault.retryAfter ?? 1) });
+      return true;
+    case 'server-error':
+      sendJson(res, fault.status ?? 500, body('internal'));
+      return true;
+    case 'stall':
+      return true;
+    case 'drop':
+      res.socket?.destroy();
+      return true;
+    default:
+      return false;
+  }
+}
+
 export class BodyError extends Error {
   constructor(
     readonly status: number,

@@ -1,9 +1,9 @@
-// Speech for the synthetic avatar: espeak-ng speaks the task text, sox converts it to mono
-// 16-bit PCM at the LiveKit track's rate.
+// Speech for the synthetic avatars (HeyGen's and LiveAvatar's stand-ins): espeak-ng speaks the
+// text, sox converts it to mono 16-bit PCM at the LiveKit track's rate.
 import { spawn } from 'node:child_process';
 
 /** espeak-ng voices for the BCP-47 languages the widget knows; others fall back to the base language. */
-const VOICES: Record<string, string> = { en: 'en-us', 'en-us': 'en-us', 'en-gb': 'en-gb', ru: 'ru', de: 'de', fr: 'fr', es: 'es', it: 'it', pt: 'pt', uk: 'uk', pl: 'pl', zh: 'cmn', ja: 'ja' };
+const VOICES: Record<string, string> = { en: 'en-us', 'en-us': 'en-us', 'en-gb': 'en-gb', ru: 'ru', de: 'de', fr: 'fr', es: 'es', it: 'it', pt: 'pt', uk: 'uk', pl: 'pl', nl: 'nl', zh: 'cmn', ja: 'ja' };
 
 export function espeakVoice(language: string | undefined): string {
   const lang = (language ?? 'en').toLowerCase();
@@ -12,7 +12,7 @@ export function espeakVoice(language: string | undefined): string {
 
 export interface SpeechOptions {
   language?: string;
-  /** HeyGen voice rate, 0.5–1.5 (1 = espeak's 175 words per minute). */
+  /** Speaking rate, 1 = espeak's 175 words per minute (HeyGen's voice.rate, LiveAvatar's voice_settings.speed). */
   rate?: number;
   sampleRate?: number;
 }

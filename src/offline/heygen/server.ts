@@ -4,9 +4,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { BodyError, FaultPlan, handleFaultControl, readJsonBody, sendJson, type Fault } from '../faults.js';
+import { BodyError, FaultPlan, answerFault, handleFaultControl, readJsonBody, sendJson } from '../faults.js';
 import { mintLiveKitToken, type LiveKitCredentials } from '../livekit/tokens.js';
-import { synthesizeSpeech } from './speech.js';
+import { synthesizeSpeech } from '../avatar/speech.js';
 import { AVATAR_SAMPLE_RATE, SyntheticAvatar } from './synthetic-avatar.js';
 
 /** Error codes of the `{code, message}` envelope (HeyGen's where known: 400112, 10013). */
@@ -354,23 +354,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
     'streaming/list_sessions': 'streaming.list',
   };
 
-  function injectFault(res: ServerResponse, fault: Fault): boolean {
-    if (fault.kind === 'rate-limit') {
-      const e = HEYGEN_ERRORS.rateLimited;
-      sendJson(res, e.status, { code: e.code, message: e.message }, { 'retry-after': String(fault.retryAfter ?? 1) });
-      return true;
-    }
-    if (fault.kind === 'server-error') {
-      sendJson(res, fault.status ?? 500, { code: HEYGEN_ERRORS.internal.code, message: HEYGEN_ERRORS.internal.message });
-      return true;
-    }
-    if (fault.kind === 'stall') return true;
-    if (fault.kind === 'drop') {
-      res.socket?.destroy();
-      return true;
-    }
-    return false;
-  }
+  const errorBody = (kind: 'rateLimited' | 'internal') => ({ code: HEYGEN_ERRORS[kind].code, message: HEYGEN_ERRORS[kind].message });
 
   const server = createServer(async (req, res) => {
     // The browser calls the API with its session token, so the API answers cross-origin requests.
@@ -403,7 +387,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
         throw new HeygenError(known ? 'methodNotAllowed' : 'notFound');
       }
       const fault = faults.take(url.pathname, ['rate-limit', 'server-error', 'stall', 'drop']);
-      if (fault && injectFault(res, fault)) return;
+      if (fault && answerFault(res, fault, errorBody)) return;
       const body = req.method === 'POST' ? await readJsonBody(req, 64 * 1024) : {};
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new HeygenError('invalidParameter', 'body must be a JSON object');
