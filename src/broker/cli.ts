@@ -2,7 +2,7 @@
 // starts the broker on node:http, logs one startup line (no secrets), and on SIGINT/SIGTERM stops
 // accepting requests and closes its avatar sessions before exiting.
 import { pathToFileURL } from 'node:url';
-import { BrokerConfigError, configFromEnv } from './config.js';
+import { BrokerConfigError, configFromEnv, resolveConfig } from './config.js';
 import { startBrokerServer } from './node-server.js';
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
@@ -19,22 +19,25 @@ export async function main(env: Record<string, string | undefined> = process.env
   }
   const { config, server: options } = settings;
   const server = await startBrokerServer(config, options);
-  const basePath = `/${(config.basePath ?? '/api/avatar').replace(/^\/+|\/+$/g, '')}`;
+  // The startup line shows the configuration with its defaults filled in (which avatar service, its avatars).
+  const resolved = resolveConfig(config);
   process.stdout.write(
     `${JSON.stringify({
       time: new Date().toISOString(),
       level: 'info',
       event: 'broker_started',
       url: server.url,
-      sessionEndpoint: `${server.url}${basePath}/session`,
-      heygenApiBase: config.heygen?.apiBase ?? 'https://api.heygen.com',
-      deepgramApiBase: config.deepgram.apiBase ?? 'https://api.deepgram.com',
+      sessionEndpoint: `${server.url}${resolved.basePath}/session`,
+      avatarProvider: resolved.avatarProvider,
+      avatarApiBase: (resolved.liveavatar ?? resolved.heygen)?.apiBase,
+      ...(resolved.liveavatar?.sandbox ? { sandbox: true } : {}),
+      deepgramApiBase: resolved.deepgram.apiBase,
       llm: config.llm ? `${config.llm.provider}${config.llm.model ? `/${config.llm.model}` : ''}` : 'none',
-      store: config.redisUrl ? 'redis' : 'memory',
+      store: resolved.redisUrl ? 'redis' : 'memory',
       allowedOrigins: config.allowedOrigins,
-      avatarIds: config.avatarIds,
-      maxSessions: config.maxSessions ?? 10,
-      maxSessionsPerClient: config.maxSessionsPerClient ?? 2,
+      avatarIds: resolved.avatarIds,
+      maxSessions: resolved.maxSessions,
+      maxSessionsPerClient: resolved.maxSessionsPerClient,
       ...(options.staticDir ? { staticDir: options.staticDir } : {}),
     })}\n`,
   );

@@ -5,6 +5,7 @@ import { isLogLevel, jsonLineLogger, type BrokerLogger, type LogLevel } from './
 import { parseRedisUrl } from './resp.js';
 import type { SessionStore } from './store.js';
 import type { AvatarUpstream } from './upstreams/avatar-upstream.js';
+import { LIVEAVATAR_API_BASE, LIVEAVATAR_SANDBOX_AVATAR_ID } from './upstreams/liveavatar.js';
 
 export interface RateLimit {
   /** Sustained requests per minute per client. */
@@ -32,10 +33,32 @@ export interface LlmRouteConfig {
   timeoutMs?: number;
 }
 
+/** The avatar services the broker ships. */
+export type AvatarProvider = 'liveavatar' | 'heygen-streaming';
+
+export interface LiveAvatarConfig {
+  /** The LiveAvatar API key (app.liveavatar.com; HeyGen keys do not work there). */
+  apiKey: string;
+  /** Default https://api.liveavatar.com */
+  apiBase?: string;
+  /**
+   * Sandbox sessions (`is_sandbox`): no credits, about a minute each, and only the avatar "Wayne"
+   * (`LIVEAVATAR_SANDBOX_AVATAR_ID`), which is also the default when `avatarIds` is empty. Default false.
+   */
+  sandbox?: boolean;
+}
+
 export interface BrokerConfig {
-  /** HeyGen's streaming avatar API, the default avatar service. Required unless `avatarUpstream` is given. */
+  /**
+   * Which shipped avatar service runs the sessions. Default: `liveavatar` when `liveavatar` is
+   * given, else `heygen-streaming`. Not used when `avatarUpstream` is given.
+   */
+  avatarProvider?: AvatarProvider;
+  /** LiveAvatar (`api.liveavatar.com`), the avatar service for new accounts. */
+  liveavatar?: LiveAvatarConfig;
+  /** HeyGen's streaming avatar API (`api.heygen.com/v1/streaming.*`), for accounts that still have it. */
   heygen?: { apiKey: string; /** Default https://api.heygen.com */ apiBase?: string };
-  /** An avatar service of your own (docs/broker.md, "Adding an avatar service"); `heygen` is then not used. */
+  /** An avatar service of your own (docs/broker.md, "Adding an avatar service"); `liveavatar` and `heygen` are then not used. */
   avatarUpstream?: AvatarUpstream;
   deepgram: {
     apiKey: string;
@@ -47,8 +70,11 @@ export interface BrokerConfig {
   /** The default LLM route (`POST {basePath}/llm`); absent: no route, the page brings its own LLM. */
   llm?: LlmRouteConfig;
 
-  /** Avatars the browser may ask for; the first is the default. Required. */
-  avatarIds: string[];
+  /**
+   * Avatars the browser may ask for; the first is the default. Required, except for LiveAvatar's
+   * sandbox (its one avatar). LiveAvatar's avatar ids are UUIDs.
+   */
+  avatarIds?: string[];
   /** Voices the browser may ask for; absent: any well-formed voice id. */
   voiceIds?: string[];
   /** Languages the browser may ask for (BCP-47; `en` also admits `en-US`). Default: a list Deepgram nova-2 and HeyGen both speak. */
@@ -123,7 +149,11 @@ export interface BrokerConfig {
 
 /** The configuration with every default filled in. */
 export interface ResolvedBrokerConfig {
-  /** Set when the avatar service is HeyGen streaming (no `avatarUpstream`). */
+  /** The shipped avatar service in use; absent when `avatarUpstream` is given. */
+  avatarProvider?: AvatarProvider;
+  /** Set when the avatar service is LiveAvatar. */
+  liveavatar?: Required<LiveAvatarConfig>;
+  /** Set when the avatar service is HeyGen streaming. */
   heygen?: { apiKey: string; apiBase: string };
   avatarUpstream?: AvatarUpstream;
   deepgram: { apiKey: string; apiBase: string; tokenTtlSeconds: number };
@@ -177,6 +207,7 @@ export const DEFAULT_STT_MODELS = ['nova-2', 'nova-3'];
 
 export const BCP47 = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const QUALITIES = ['low', 'medium', 'high'] as const;
 
 /** Fills defaults and checks everything; throws a BrokerConfigError listing every problem. */
@@ -208,14 +239,30 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
   };
 
   const upstream = config.avatarUpstream;
+  let avatarProvider: AvatarProvider | undefined;
+  let liveavatar: ResolvedBrokerConfig['liveavatar'];
   let heygen: ResolvedBrokerConfig['heygen'];
   if (upstream) {
     need(typeof upstream.provider === 'string' && upstream.provider.length > 0, 'avatarUpstream.provider must name the avatar service');
     need(Array.isArray(upstream.secrets), 'avatarUpstream.secrets must list the credentials it holds (an empty list when none)');
     for (const m of ['create', 'stop', 'keepAlive', 'listOpen'] as const) need(typeof upstream[m] === 'function', `avatarUpstream.${m} must be a function`);
   } else {
-    need(typeof config.heygen?.apiKey === 'string' && config.heygen.apiKey.length > 0, 'the HeyGen API key is missing (HEYGEN_API_KEY)');
-    heygen = { apiKey: config.heygen?.apiKey as string, apiBase: url(config.heygen?.apiBase, 'https://api.heygen.com', 'the HeyGen API base (HEYGEN_API_BASE)') };
+    avatarProvider = config.avatarProvider ?? (config.liveavatar ? 'liveavatar' : config.heygen ? 'heygen-streaming' : undefined);
+    if (avatarProvider === 'liveavatar') {
+      need(typeof config.liveavatar?.apiKey === 'string' && config.liveavatar.apiKey.length > 0, 'the LiveAvatar API key is missing (LIVEAVATAR_API_KEY)');
+      liveavatar = {
+        apiKey: config.liveavatar?.apiKey as string,
+        apiBase: url(config.liveavatar?.apiBase, LIVEAVATAR_API_BASE, 'the LiveAvatar API base (LIVEAVATAR_API_BASE)'),
+        sandbox: config.liveavatar?.sandbox ?? false,
+      };
+    } else if (avatarProvider === 'heygen-streaming') {
+      need(typeof config.heygen?.apiKey === 'string' && config.heygen.apiKey.length > 0, 'the HeyGen API key is missing (HEYGEN_API_KEY)');
+      heygen = { apiKey: config.heygen?.apiKey as string, apiBase: url(config.heygen?.apiBase, 'https://api.heygen.com', 'the HeyGen API base (HEYGEN_API_BASE)') };
+    } else if (config.avatarProvider === undefined) {
+      problems.push('no avatar service is configured: set LIVEAVATAR_API_KEY (LiveAvatar, new accounts at app.liveavatar.com) or HEYGEN_API_KEY (HeyGen streaming)');
+    } else {
+      problems.push(`avatarProvider (AVATAR_PROVIDER) must be liveavatar or heygen-streaming, got ${JSON.stringify(config.avatarProvider)}`);
+    }
   }
   need(typeof config.deepgram?.apiKey === 'string' && config.deepgram.apiKey.length > 0, 'the Deepgram API key is missing (DEEPGRAM_API_KEY)');
   const deepgramBase = url(config.deepgram?.apiBase, 'https://api.deepgram.com', 'the Deepgram API base (DEEPGRAM_API_BASE)');
@@ -242,9 +289,20 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
     };
   }
 
-  const avatarIds = config.avatarIds ?? [];
+  const avatarIds = config.avatarIds?.length ? config.avatarIds : liveavatar?.sandbox ? [LIVEAVATAR_SANDBOX_AVATAR_ID] : [];
   need(Array.isArray(avatarIds) && avatarIds.length > 0, 'no avatar is allowed: list at least one avatar id (AVATAR_IDS)');
   for (const a of avatarIds) need(ID.test(a), `avatar id ${JSON.stringify(a)} has characters an avatar id cannot have`);
+  if (liveavatar) {
+    // The usual mistake when moving from HeyGen streaming: its avatar ids (`Anna_public_3`) are not LiveAvatar's.
+    for (const a of avatarIds.filter((id) => ID.test(id) && !UUID.test(id))) {
+      problems.push(`avatar id ${JSON.stringify(a)} is not a LiveAvatar avatar id (a UUID; HeyGen streaming avatar ids do not work with LiveAvatar) (AVATAR_IDS)`);
+    }
+    const others = avatarIds.filter((id) => id !== LIVEAVATAR_SANDBOX_AVATAR_ID);
+    need(
+      !liveavatar.sandbox || others.length === 0,
+      `LiveAvatar's sandbox (LIVEAVATAR_SANDBOX) works only with its avatar "Wayne" (${LIVEAVATAR_SANDBOX_AVATAR_ID}): leave AVATAR_IDS empty or list only that one, not ${others.map((id) => JSON.stringify(id)).join(', ')}`,
+    );
+  }
   if (config.voiceIds) for (const v of config.voiceIds) need(ID.test(v), `voice id ${JSON.stringify(v)} has characters a voice id cannot have`);
   const languages = config.languages ?? DEFAULT_LANGUAGES;
   need(languages.length > 0, 'the language list (LANGUAGES) is empty');
@@ -300,7 +358,10 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
   }
 
   const resolved: ResolvedBrokerConfig = {
-    ...(upstream ? { avatarUpstream: upstream } : { heygen }),
+    ...(upstream ? { avatarUpstream: upstream } : {}),
+    ...(avatarProvider ? { avatarProvider } : {}),
+    ...(liveavatar ? { liveavatar } : {}),
+    ...(heygen ? { heygen } : {}),
     deepgram: { apiKey: config.deepgram?.apiKey, apiBase: deepgramBase, tokenTtlSeconds },
     ...(llm ? { llm } : {}),
     avatarIds: [...avatarIds],
@@ -401,6 +462,23 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
     return { perMinute: perMinute ?? defaults.perMinute, burst: burst ?? defaults.burst };
   };
 
+  // The avatar service: AVATAR_PROVIDER when set; else LiveAvatar when its key is set (even beside
+  // a HeyGen key: it is what accounts made today have), else HeyGen streaming when its key is set.
+  const liveavatarKey = str('LIVEAVATAR_API_KEY');
+  const heygenKey = str('HEYGEN_API_KEY');
+  const avatarProviderEnv = str('AVATAR_PROVIDER')?.toLowerCase();
+  let avatarProvider: AvatarProvider | undefined;
+  if (avatarProviderEnv === 'liveavatar' || avatarProviderEnv === 'heygen-streaming') {
+    avatarProvider = avatarProviderEnv;
+  } else {
+    if (avatarProviderEnv) problems.push(`AVATAR_PROVIDER must be liveavatar or heygen-streaming, got ${JSON.stringify(avatarProviderEnv)}`);
+    avatarProvider = liveavatarKey ? 'liveavatar' : heygenKey ? 'heygen-streaming' : undefined;
+  }
+  const sandbox = bool('LIVEAVATAR_SANDBOX');
+  if (sandbox && avatarProvider === 'heygen-streaming') {
+    problems.push('LIVEAVATAR_SANDBOX is set but the avatar service is HeyGen streaming (AVATAR_PROVIDER, or no LIVEAVATAR_API_KEY): set LIVEAVATAR_API_KEY or drop LIVEAVATAR_SANDBOX');
+  }
+
   const gemini = str('GEMINI_API_KEY');
   const openai = str('OPENAI_API_KEY');
   const providerEnv = str('LLM_PROVIDER')?.toLowerCase();
@@ -449,14 +527,18 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
   const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
   const config: BrokerConfig = {
-    heygen: { apiKey: str('HEYGEN_API_KEY') ?? '', ...opt('apiBase', str('HEYGEN_API_BASE')) },
+    ...opt('avatarProvider', avatarProvider),
+    ...(avatarProvider === 'liveavatar'
+      ? { liveavatar: { apiKey: liveavatarKey ?? '', ...opt('apiBase', str('LIVEAVATAR_API_BASE')), ...opt('sandbox', sandbox) } }
+      : {}),
+    ...(avatarProvider === 'heygen-streaming' ? { heygen: { apiKey: heygenKey ?? '', ...opt('apiBase', str('HEYGEN_API_BASE')) } } : {}),
     deepgram: {
       apiKey: str('DEEPGRAM_API_KEY') ?? '',
       ...opt('apiBase', str('DEEPGRAM_API_BASE')),
       ...opt('tokenTtlSeconds', num('STT_TOKEN_TTL_SECONDS')),
     },
     ...opt('llm', llm),
-    avatarIds: list('AVATAR_IDS') ?? [],
+    ...opt('avatarIds', list('AVATAR_IDS')),
     ...opt('voiceIds', list('VOICE_IDS')),
     ...opt('languages', list('LANGUAGES')),
     ...opt('defaultLanguage', str('DEFAULT_LANGUAGE')),

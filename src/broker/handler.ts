@@ -16,6 +16,7 @@ import type { AvatarUpstream } from './upstreams/avatar-upstream.js';
 import { DeepgramClient } from './upstreams/deepgram.js';
 import { HeygenStreamingUpstream } from './upstreams/heygen-streaming.js';
 import type { Redact } from './upstreams/http-json.js';
+import { LiveAvatarUpstream } from './upstreams/liveavatar.js';
 
 export interface SessionBroker {
   /**
@@ -38,9 +39,11 @@ export function createSessionBroker(config: BrokerConfig): SessionBroker {
   const ownStore = !cfg.store;
   const store: SessionStore = cfg.store ?? (cfg.redisUrl ? new RedisStore({ url: cfg.redisUrl, prefix: cfg.redisPrefix }) : new MemoryStore());
   const log: EventLog = eventLog(cfg.logger);
-  // The HeyGen upstream redacts its errors with the broker's redactor, which is made from every
+  // A shipped upstream redacts its errors with the broker's redactor, which is made from every
   // upstream's secrets (its own included): hence the indirection.
-  const avatar: AvatarUpstream = cfg.avatarUpstream ?? new HeygenStreamingUpstream({ ...cfg.heygen!, timeoutMs: cfg.upstreamTimeoutMs, redact: (text) => redact(text) });
+  const shipped = { timeoutMs: cfg.upstreamTimeoutMs, redact: (text: string) => redact(text) };
+  const avatar: AvatarUpstream =
+    cfg.avatarUpstream ?? (cfg.liveavatar ? new LiveAvatarUpstream({ ...cfg.liveavatar, ...shipped }) : new HeygenStreamingUpstream({ ...cfg.heygen!, ...shipped }));
   const redact: Redact = makeRedactor([...avatar.secrets, cfg.deepgram.apiKey, ...(cfg.llm ? [cfg.llm.apiKey] : [])]);
   const ledger = new SessionLedger({
     store,

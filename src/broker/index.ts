@@ -6,9 +6,11 @@ export { OrphanedAvatarSessionError } from './upstreams/avatar-upstream.js';
 export type { AvatarSessionLimits, AvatarStopReason, AvatarUpstream, CreatedAvatarSession } from './upstreams/avatar-upstream.js';
 export { HeygenStreamingUpstream } from './upstreams/heygen-streaming.js';
 export type { HeygenStreamingOptions } from './upstreams/heygen-streaming.js';
+export { LIVEAVATAR_API_BASE, LIVEAVATAR_SANDBOX_AVATAR_ID, LiveAvatarUpstream } from './upstreams/liveavatar.js';
+export type { LiveAvatarOptions } from './upstreams/liveavatar.js';
 export type { SessionParams } from './validate.js';
 export { BrokerConfigError, configFromEnv, resolveConfig, DEFAULT_LANGUAGES, DEFAULT_STT_MODELS } from './config.js';
-export type { BrokerConfig, LlmRouteConfig, RateLimit, ResolvedBrokerConfig, ServerSettings } from './config.js';
+export type { AvatarProvider, BrokerConfig, LiveAvatarConfig, LlmRouteConfig, RateLimit, ResolvedBrokerConfig, ServerSettings } from './config.js';
 export { createNodeListener, startBrokerServer } from './node-server.js';
 export type { BrokerServer, BrokerServerOptions, NodeListenerOptions } from './node-server.js';
 export { MemoryStore } from './store.js';
@@ -26,6 +28,7 @@ export type {
   BrokerError,
   CloseRequest,
   HeygenStreamingAccess,
+  LiveAvatarAccess,
   LlmRouteEvent,
   LlmRouteRequest,
   SessionRequest,

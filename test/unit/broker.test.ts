@@ -2,10 +2,8 @@
 // and a real redis-server, all on loopback. Every response the broker sends in this file is kept
 // and scanned at the end for the configured API keys.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,7 +22,6 @@ import {
   type AvatarStopReason,
   type AvatarUpstream,
   type BrokerConfig,
-  type BrokerServer,
   type BrokerSessionResponse,
   type CreatedAvatarSession,
   type HeygenStreamingAccess,
@@ -35,9 +32,27 @@ import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/de
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
 import { startLlmStandIn, type LlmStandIn } from '../../src/offline/llm/index.js';
 import { freeTcpPort, startLiveKit } from '../../scripts/livekit.mjs';
+import {
+  assertError,
+  assertKeysNeverSent,
+  auth,
+  call,
+  cleanups,
+  closeSession,
+  configProblems,
+  createSession as createSessionOf,
+  json,
+  ORIGIN,
+  recordingServer,
+  runCleanups,
+  seen,
+  startBroker,
+  startCli,
+  testBrokerDefaults,
+  waitFor,
+} from '../support/broker-harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ORIGIN = 'https://shop.example';
 /** Distinctive keys, so a leak is unmistakable. */
 const KEYS = {
   heygen: 'hg-live-KEY-3f9a1c77e2b04d5e',
@@ -53,99 +68,28 @@ let heygen: HeygenStandIn;
 let deepgram: DeepgramStandIn;
 let llm: LlmStandIn;
 const logs: LogEntry[] = [];
-const cleanups: (() => Promise<unknown>)[] = [];
-
-// ── every response the broker sends, for the secret scan ─────────────────────────────────────
-
-interface Seen {
-  what: string;
-  status: number;
-  headers: [string, string][];
-  body: string;
-}
-const seen: Seen[] = [];
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  seen.push({ what: `${init.method ?? 'GET'} ${url}`, status: res.status, headers: [...res.headers], body: text });
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
-
-const json = (body: unknown, headers: Record<string, string> = {}, client = 'c-default'): RequestInit => ({
-  method: 'POST',
-  headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-test-client': client, ...headers },
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
-
-function assertError(a: Answer, status: number, code: string, message?: RegExp): void {
-  assert.equal(a.status, status, a.text);
-  assert.equal(a.json?.error?.code, code, a.text);
-  assert.equal(typeof a.json.error.message, 'string');
-  if (message) assert.match(a.json.error.message, message);
-}
 
 // ── brokers ──────────────────────────────────────────────────────────────────────────────────
 
 function config(over: Partial<BrokerConfig> = {}): BrokerConfig {
   return {
+    ...testBrokerDefaults(logs),
     heygen: { apiKey: KEYS.heygen, apiBase: heygen.url },
     deepgram: { apiKey: KEYS.deepgram, apiBase: deepgram.url },
     llm: { provider: 'gemini', apiKey: KEYS.gemini, apiBase: llm.url, model: 'gemini-2.5-flash', systemPrompt: 'You are the shop assistant.', maxHistoryMessages: 3, maxMessageChars: 200 },
     avatarIds: ['Anna_public_3', 'offline_avatar'],
-    languages: ['en', 'ru'],
-    allowedOrigins: [ORIGIN],
-    trustProxy: 'x-test-client',
-    maxSessions: 50,
-    maxSessionsPerClient: 50,
-    rateLimits: { session: { perMinute: 6000, burst: 1000 }, llm: { perMinute: 6000, burst: 1000 }, sttToken: { perMinute: 6000, burst: 1000 } },
-    reapIntervalMs: 0,
-    logger: (e) => logs.push(e),
     ...over,
   };
 }
 
-async function broker(over: Partial<BrokerConfig> = {}, options: { staticDir?: string } = {}): Promise<BrokerServer & { api: string }> {
-  const server = await startBrokerServer(config(over), { port: 0, ...options });
-  cleanups.push(() => server.close());
-  return Object.assign(server, { api: `${server.url}${over.basePath ?? '/api/avatar'}` });
+function broker(over: Partial<BrokerConfig> = {}, options: { staticDir?: string } = {}) {
+  return startBroker(config(over), options);
 }
 
 /** A HeyGen streaming session's answer (these tests' brokers use that upstream). */
 type HeygenSessionResponse = BrokerSessionResponse & { avatar: HeygenStreamingAccess };
 
-async function createSession(api: string, body: unknown = {}, client = 'c-default'): Promise<HeygenSessionResponse> {
-  const a = await call(`${api}/session`, json(body, {}, client));
-  assert.equal(a.status, 200, a.text);
-  return a.json as HeygenSessionResponse;
-}
-
-async function closeSession(s: BrokerSessionResponse, type = 'text/plain'): Promise<Answer> {
-  return call(s.closeUrl, { method: 'POST', headers: { origin: ORIGIN, 'content-type': type }, body: JSON.stringify({ sessionId: s.sessionId, sessionKey: s.sessionKey }) });
-}
-
-const auth = (s: BrokerSessionResponse, extra: Record<string, string> = {}) => ({ origin: ORIGIN, authorization: `Bearer ${s.sessionKey}`, ...extra });
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const createSession = (api: string, body: unknown = {}, client = 'c-default') => createSessionOf<HeygenSessionResponse>(api, body, client);
 
 /** A request body that arrives in pieces, without Content-Length. */
 function chunkedBody(totalBytes: number, pieceBytes = 1024): ReadableStream<Uint8Array> {
@@ -162,25 +106,14 @@ function chunkedBody(totalBytes: number, pieceBytes = 1024): ReadableStream<Uint
 
 // ── an upstream that misbehaves on purpose ───────────────────────────────────────────────────
 
-interface Recorded {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: any;
-}
-
 /**
  * A fake upstream on loopback. `mode: 'echo'` answers every call with an error whose body and
  * headers repeat the credentials it received (some real services quote the key back); `mode:
  * 'heygen'` answers the HeyGen calls correctly and records them.
  */
-async function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid', status = 401, newDelayMs = 0): Promise<{ url: string; calls: Recorded[] }> {
-  const calls: Recorded[] = [];
-  const server: Server = createServer(async (req, res) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    calls.push({ path, headers: req.headers, body: text ? JSON.parse(text) : undefined });
-    const creds = `${req.headers['x-api-key'] ?? ''} ${req.headers.authorization ?? ''} ${req.headers['x-goog-api-key'] ?? ''}`;
+function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid', status = 401, newDelayMs = 0) {
+  return recordingServer(async ({ path, headers }, res) => {
+    const creds = `${headers['x-api-key'] ?? ''} ${headers.authorization ?? ''} ${headers['x-goog-api-key'] ?? ''}`;
     if (mode === 'echo') {
       res.writeHead(status, { 'content-type': 'application/json', 'x-echo': creds, 'retry-after': '3' });
       res.end(JSON.stringify({ code: 400112, message: `Invalid key: ${creds}`, error: { message: `Incorrect API key provided: ${creds}` } }));
@@ -203,12 +136,6 @@ async function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid'
     if (path === '/v1/streaming.stop') return ok(null);
     res.writeHead(404).end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise((r) => server.close(r));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
 }
 
 // ── setup ────────────────────────────────────────────────────────────────────────────────────
@@ -223,7 +150,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await runCleanups();
   await Promise.allSettled([heygen?.close(), deepgram?.close(), llm?.close()]);
   await livekit?.stop();
   // The LiveKit FFI runtime keeps the process alive until it is disposed.
@@ -1110,7 +1037,8 @@ describe('avatar upstream seam', () => {
   });
 
   it('refuses a configuration with neither a HeyGen key nor an avatar upstream, or an upstream without its methods', () => {
-    assert.throws(() => createSessionBroker(config({ heygen: undefined })), /the HeyGen API key is missing \(HEYGEN_API_KEY\)/);
+    assert.throws(() => createSessionBroker(config({ heygen: undefined })), /no avatar service is configured: set LIVEAVATAR_API_KEY .* or HEYGEN_API_KEY/);
+    assert.throws(() => createSessionBroker(config({ heygen: undefined, avatarProvider: 'heygen-streaming' })), /the HeyGen API key is missing \(HEYGEN_API_KEY\)/);
     const broken = { provider: '', secrets: [], create: async () => ({}) } as unknown as AvatarUpstream;
     assert.throws(
       () => createSessionBroker(config({ heygen: undefined, avatarUpstream: broken })),
@@ -1150,43 +1078,6 @@ describe('avatar upstream seam', () => {
 });
 
 // ── Redis: several broker processes sharing one store ───────────────────────────────────────
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  api: string;
-  output: string[];
-  exited: Promise<number | null>;
-}
-
-async function startCli(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/broker/cli.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const started = await new Promise<{ url: string }>((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`broker CLI did not start:\n${output.join('')}`)), 15_000);
-    proc.stderr!.on('data', (d) => output.push(String(d)));
-    proc.stdout!.on('data', (d) => {
-      output.push(String(d));
-      buffer += String(d);
-      for (const line of buffer.split('\n')) {
-        if (!line.includes('"broker_started"')) continue;
-        clearTimeout(timer);
-        resolve(JSON.parse(line));
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`broker CLI exited (${code}):\n${output.join('')}`)));
-  });
-  cleanups.push(async () => {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-  });
-  return { proc, url: started.url, api: `${started.url}/api/avatar`, output, exited };
-}
 
 async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
   const port: number = await freeTcpPort();
@@ -1382,14 +1273,7 @@ describe('configFromEnv', () => {
 
   it('refuses bad values with messages naming the variable', () => {
     const base = { HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' };
-    const problems = (env: Record<string, string>) => {
-      try {
-        configFromEnv({ ...base, ...env });
-        return '';
-      } catch (err) {
-        return (err as Error).message;
-      }
-    };
+    const problems = (env: Record<string, string>) => configProblems({ ...base, ...env });
     assert.match(problems({ REDIS_URL: 'http://x' }), /REDIS_URL must start with redis:\/\//);
     assert.match(problems({ HEYGEN_API_BASE: 'ftp://x' }), /HEYGEN_API_BASE/);
     assert.match(problems({ LLM_PROVIDER: 'openai' }), /LLM_PROVIDER=openai but OPENAI_API_KEY is not set/);
@@ -1408,15 +1292,7 @@ describe('secrets', () => {
   it('no configured key appears in any response body or header the broker sent, nor in its logs', () => {
     assert.ok(seen.length > 150, `enough responses were collected (${seen.length})`);
     assert.ok(seen.some((r) => r.status >= 500) && seen.some((r) => r.status === 200) && seen.some((r) => r.status === 429));
-    for (const r of seen) {
-      const text = `${r.body}\n${r.headers.map(([k, v]) => `${k}: ${v}`).join('\n')}`;
-      for (const [name, key] of Object.entries(KEYS)) {
-        assert.ok(!text.includes(key), `the ${name} key leaked in ${r.what} (HTTP ${r.status})`);
-        assert.ok(!text.includes(key.slice(-12)), `a part of the ${name} key leaked in ${r.what}`);
-      }
-    }
-    const logText = JSON.stringify(logs);
     assert.ok(logs.length > 50);
-    for (const [name, key] of Object.entries(KEYS)) assert.ok(!logText.includes(key.slice(-12)), `the ${name} key is in a log line`);
+    assertKeysNeverSent(KEYS, logs);
   });
 });
