@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: the demo, for real or offline.
-//   With HEYGEN_API_KEY and DEEPGRAM_API_KEY set: the session broker against the real services.
-//   Without them: a local LiveKit server, the HeyGen/Deepgram/LLM stand-ins, and the broker pointed
-//   at them — no network, no credits.
+//   With DEEPGRAM_API_KEY and an avatar key (LIVEAVATAR_API_KEY, or HEYGEN_API_KEY for HeyGen's
+//   older streaming API) set: the session broker against the real services (LIVEAVATAR_SANDBOX=1
+//   for LiveAvatar's free sandbox avatar).
+//   Without them: a local LiveKit server, the LiveAvatar/HeyGen/Deepgram/LLM stand-ins, and the
+//   broker pointed at them — no network, no credits. `--provider liveavatar|heygen-streaming`
+//   picks the avatar service offline (default liveavatar: what people who sign up today get).
 // Serves the demo pages and the built widget beside the broker on one origin (default
 // http://127.0.0.1:8080). `--no-build` skips the build.
 import { spawnSync } from 'node:child_process';
@@ -21,14 +24,25 @@ if (!process.argv.includes('--no-build') || !existsSync(join(root, 'dist/node/br
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-const { configFromEnv, createSessionBroker, createNodeListener, BrokerConfigError } = await import('../dist/node/broker/index.js');
+const { configFromEnv, createSessionBroker, createNodeListener, resolveConfig, BrokerConfigError } = await import('../dist/node/broker/index.js');
 
-const live = Boolean(process.env.HEYGEN_API_KEY && process.env.DEEPGRAM_API_KEY);
+const PROVIDERS = ['liveavatar', 'heygen-streaming'];
+const flag = process.argv.indexOf('--provider');
+const offlineProvider = flag > 0 ? process.argv[flag + 1] : 'liveavatar';
+if (!PROVIDERS.includes(offlineProvider)) {
+  console.error(`--provider must be ${PROVIDERS.join(' or ')}, got ${offlineProvider}`);
+  process.exit(2);
+}
+const env = process.env;
+const live = Boolean((env.LIVEAVATAR_API_KEY || env.HEYGEN_API_KEY) && env.DEEPGRAM_API_KEY);
 let world;
 let config;
 if (live) {
   try {
-    ({ config } = configFromEnv({ AVATAR_IDS: 'Anna_public_3', ALLOWED_ORIGINS: origin, ...process.env }));
+    // The demo page names no avatar: the broker's first allowed one is used (AVATAR_IDS; with
+    // LiveAvatar's sandbox, its one avatar).
+    const defaults = env.LIVEAVATAR_API_KEY ? {} : { AVATAR_IDS: 'Anna_public_3' };
+    ({ config } = configFromEnv({ ...defaults, ALLOWED_ORIGINS: origin, ...env }));
   } catch (err) {
     if (err instanceof BrokerConfigError) {
       console.error(err.message);
@@ -37,13 +51,14 @@ if (live) {
     throw err;
   }
 } else {
-  const { startOfflineWorld } = await import('../dist/node/offline/index.js');
+  const { startOfflineWorld, SANDBOX_AVATAR_ID } = await import('../dist/node/offline/index.js');
   world = await startOfflineWorld({ host });
   config = {
-    heygen: { apiKey: world.keys.heygen, apiBase: world.heygen.url },
+    ...(offlineProvider === 'liveavatar'
+      ? { liveavatar: { apiKey: world.keys.liveavatar, apiBase: world.liveavatar.url }, avatarIds: [SANDBOX_AVATAR_ID] }
+      : { heygen: { apiKey: world.keys.heygen, apiBase: world.heygen.url }, avatarIds: ['Anna_public_3', 'offline_avatar'] }),
     deepgram: { apiKey: world.keys.deepgram, apiBase: world.deepgram.url },
     llm: { provider: 'gemini', apiKey: world.keys.gemini, apiBase: world.llm.url, systemPrompt: 'You are the demo avatar. Answer in two or three short sentences.' },
-    avatarIds: ['Anna_public_3', 'offline_avatar'],
     allowedOrigins: [origin],
     logLevel: 'warn',
   };
@@ -70,9 +85,13 @@ const server = createServer((req, res) => {
 });
 
 server.listen(port, host, () => {
+  const resolved = resolveConfig(config);
+  const service = resolved.liveavatar
+    ? `LiveAvatar (${resolved.liveavatar.apiBase}${resolved.liveavatar.sandbox ? ', sandbox: free, about a minute per session' : ''})`
+    : `HeyGen streaming (${resolved.heygen?.apiBase})`;
   const mode = live
-    ? `LIVE mode: the broker talks to HeyGen (${config.heygen.apiBase ?? 'https://api.heygen.com'}) and Deepgram with your keys; avatar minutes are billed.`
-    : 'OFFLINE mode (no HEYGEN_API_KEY/DEEPGRAM_API_KEY): local LiveKit + HeyGen, Deepgram and LLM stand-ins, no network, no credits.';
+    ? `LIVE mode: the broker talks to ${service} and Deepgram with your keys${resolved.liveavatar?.sandbox ? '' : '; avatar minutes are billed'}.`
+    : `OFFLINE mode (no LIVEAVATAR_API_KEY or HEYGEN_API_KEY, plus DEEPGRAM_API_KEY): local LiveKit and stand-ins for ${service}, Deepgram and the LLM; no network, no credits. --provider ${PROVIDERS.find((p) => p !== offlineProvider)} for the other avatar service.`;
   console.log(`heygen-avatar demo — ${mode}\nOpen ${origin}/  (custom LLM example: ${origin}/custom-llm.html)   Ctrl-C to stop.`);
 });
 

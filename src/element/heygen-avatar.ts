@@ -13,10 +13,10 @@ import { stringsFor, type UiStrings } from './strings.js';
 /**
  * A live, talking video avatar: the visitor speaks, the avatar answers out loud, on video.
  *
- * @summary Embeds a HeyGen streaming avatar that listens through the microphone and answers with your LLM.
+ * @summary Embeds a HeyGen avatar (LiveAvatar, or the older streaming API) that listens through the microphone and answers with your LLM.
  *
  * @attr token-endpoint - URL of the session endpoint (required unless the `tokenProvider` property is set).
- * @attr avatar-id - The HeyGen avatar to start (the broker checks it against its allow-list).
+ * @attr avatar-id - The avatar to start: a LiveAvatar avatar id (a UUID) or a HeyGen streaming avatar id, as the back end's service takes (the broker checks it against its allow-list).
  * @attr quality - `low`, `medium` (default) or `high`.
  * @attr voice-id - The avatar's voice.
  * @attr voice-rate - Speaking rate, 0.5–1.5 (default 1).
@@ -76,7 +76,7 @@ export class HeygenAvatar extends LitElement {
 
   /** URL of the session endpoint the widget POSTs to for credentials. */
   @property({ attribute: 'token-endpoint' }) tokenEndpoint: string | null = null;
-  /** The HeyGen avatar to start. */
+  /** The avatar to start (the back end's avatar service's id). */
   @property({ attribute: 'avatar-id' }) avatarId: string | null = null;
   /** Video quality: `low`, `medium`, `high`. */
   @property() quality: string | null = null;

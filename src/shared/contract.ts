@@ -4,7 +4,7 @@
 
 /** Body of `POST <token-endpoint>` (JSON). Every field is optional; the broker validates each. */
 export interface SessionRequest {
-  /** HeyGen avatar id, checked against the broker's allow-list. */
+  /** The avatar service's avatar id (LiveAvatar: a UUID), checked against the broker's allow-list. */
   avatarId?: string;
   quality?: 'low' | 'medium' | 'high';
   voiceId?: string;
@@ -64,7 +64,7 @@ export interface LiveAvatarAccess extends AvatarAccessBase {
 
 /** Answer of `POST <token-endpoint>`: everything one session needs, and nothing long-lived. */
 export interface SessionResponse {
-  /** The avatar session's id at the avatar service (HeyGen `session_id`). */
+  /** The avatar session's id at the avatar service (LiveAvatar and HeyGen streaming `session_id`). */
   sessionId: string;
   /** Bearer token for this session's calls to the broker (STT refresh, LLM route, heartbeat, close). */
   sessionKey: string;

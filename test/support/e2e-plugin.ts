@@ -3,9 +3,12 @@
 // the LiveKit server binary, real publishers, and (later) the offline stand-ins.
 import type { TestRunnerPlugin } from '@web/test-runner';
 import { dispose } from '@livekit/rtc-node';
+import { RoomServiceClient } from 'livekit-server-sdk';
 import { startBrokerServer, type BrokerServer } from '../../src/broker/index.js';
 import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
+import type { AvatarProviderName } from './providers.js';
+import { DEFAULT_AVATARS } from '../../src/offline/liveavatar/protocol.js';
 import { startOfflineWorld, type OfflineWorld } from '../../src/offline/world.js';
 import { publishMedia, type MediaPublisher } from '../../src/offline/livekit/media-publisher.js';
 import { mintLiveKitToken } from '../../src/offline/livekit/tokens.js';
@@ -71,32 +74,48 @@ async function grantDeepgramToken(): Promise<{ url: string; token: string; expir
   return { url: dg.url, token: grant.access_token, expiresIn: grant.expires_in };
 }
 
+/** A LiveAvatar stand-in avatar that is not the sandbox one (a paid session's). */
+const LIVEAVATAR_AVATAR_ID = DEFAULT_AVATARS.find((a) => a.name === 'Judy')!.id;
+
 export function e2ePlugin(): TestRunnerPlugin {
   let livekit: Promise<LiveKitHandle> | undefined;
   const publishers = new Set<MediaPublisher>();
   const ensureLiveKit = () => (livekit ??= startLiveKit() as Promise<LiveKitHandle>);
   let heygen: Promise<HeygenStandIn> | undefined;
   let pageOrigin = 'http://localhost:8000';
-  let world: Promise<{ world: OfflineWorld; broker: BrokerServer }> | undefined;
-  /** The whole offline world plus a session broker pointed at it, as `npm start` runs them. */
+  let world: Promise<{ world: OfflineWorld; brokers: Record<AvatarProviderName, BrokerServer> }> | undefined;
+  /**
+   * The whole offline world plus a session broker per avatar service pointed at it, as `npm start`
+   * runs them. Session ids are unique across both stand-ins, so what reached them is merged.
+   */
   const ensureWorld = () =>
     (world ??= (async () => {
-      const w = await startOfflineWorld({ llm: { ttftMs: 150, tokensPerSecond: 60 }, heygen: { maxConcurrentSessions: 5 } });
-      const broker = await startBrokerServer(
-        {
-          heygen: { apiKey: w.keys.heygen, apiBase: w.heygen.url },
-          deepgram: { apiKey: w.keys.deepgram, apiBase: w.deepgram.url },
-          llm: { provider: 'gemini', apiKey: w.keys.gemini, apiBase: w.llm.url, systemPrompt: 'You are a helpful avatar.' },
-          avatarIds: ['Anna_public_3'],
-          allowedOrigins: [pageOrigin],
-          maxSessions: 5,
-          maxSessionsPerClient: 5,
-          logLevel: 'warn',
-        },
-        { port: 0 },
-      );
-      return { world: w, broker };
+      const w = await startOfflineWorld({ llm: { ttftMs: 150, tokensPerSecond: 60 }, heygen: { maxConcurrentSessions: 5 }, liveavatar: { maxConcurrentSessions: 5 } });
+      const common = {
+        deepgram: { apiKey: w.keys.deepgram, apiBase: w.deepgram.url },
+        llm: { provider: 'gemini' as const, apiKey: w.keys.gemini, apiBase: w.llm.url, systemPrompt: 'You are a helpful avatar.' },
+        allowedOrigins: [pageOrigin],
+        maxSessions: 5,
+        maxSessionsPerClient: 5,
+        logLevel: 'warn' as const,
+      };
+      const [heygenBroker, liveavatarBroker] = await Promise.all([
+        startBrokerServer({ ...common, heygen: { apiKey: w.keys.heygen, apiBase: w.heygen.url }, avatarIds: ['Anna_public_3'] }, { port: 0 }),
+        startBrokerServer({ ...common, liveavatar: { apiKey: w.keys.liveavatar, apiBase: w.liveavatar.url }, avatarIds: [LIVEAVATAR_AVATAR_ID] }, { port: 0 }),
+      ]);
+      return { world: w, brokers: { 'heygen-streaming': heygenBroker, liveavatar: liveavatarBroker } };
     })());
+  /** Sentences and interruptions as they reached either avatar stand-in, oldest first. */
+  const tasks = async () => {
+    const { world: w } = await ensureWorld();
+    const spoken = w.liveavatar.commands.filter((c) => c.eventType === 'avatar.speak_text').map((c) => ({ sessionId: c.sessionId, text: c.text ?? '', receivedAt: c.receivedAt }));
+    return [...w.heygen.tasks, ...spoken].sort((a, b) => a.receivedAt - b.receivedAt);
+  };
+  const interrupts = async () => {
+    const { world: w } = await ensureWorld();
+    const sent = w.liveavatar.commands.filter((c) => c.eventType === 'avatar.interrupt').map((c) => ({ sessionId: c.sessionId, receivedAt: c.receivedAt }));
+    return [...w.heygen.interrupts, ...sent].sort((a, b) => a.receivedAt - b.receivedAt);
+  };
   const HEYGEN_KEY = 'e2e-heygen-key';
   const ensureHeygen = () =>
     (heygen ??= ensureLiveKit().then((lk) => startHeygenStandIn({ apiKey: HEYGEN_KEY, livekit: lk, maxConcurrentSessions: 5 })));
@@ -168,17 +187,31 @@ export function e2ePlugin(): TestRunnerPlugin {
         case 'recorder:take':
           return recorded.splice(0);
         case 'world:start': {
-          const { broker } = await ensureWorld();
-          return { tokenEndpoint: `${broker.url}/api/avatar/session` };
+          const { brokers } = await ensureWorld();
+          const provider = (args.provider ?? 'heygen-streaming') as AvatarProviderName;
+          return { tokenEndpoint: `${brokers[provider].url}/api/avatar/session`, provider };
         }
         case 'world:tasks':
-          return (await ensureWorld()).world.heygen.tasks;
+          return tasks();
         case 'world:interrupts':
-          return (await ensureWorld()).world.heygen.interrupts;
+          return interrupts();
+        case 'world:room-publishers': {
+          // Who publishes what in the avatar rooms, from the LiveKit server itself: the visitor's
+          // microphone must never be among them (our speech recognition is Deepgram).
+          const lk = (await ensureWorld()).world.livekit;
+          const rooms = new RoomServiceClient(lk.httpUrl, lk.apiKey, lk.apiSecret);
+          const out: { room: string; identity: string; tracks: string[] }[] = [];
+          for (const room of await rooms.listRooms()) {
+            for (const p of await rooms.listParticipants(room.name)) out.push({ room: room.name, identity: p.identity, tracks: p.tracks.map((t) => String(t.type)) });
+          }
+          return out;
+        }
         case 'world:llm-calls':
           return (await ensureWorld()).world.llm.calls;
-        case 'world:open-sessions':
-          return (await ensureWorld()).world.heygen.openSessions;
+        case 'world:open-sessions': {
+          const { world: w } = await ensureWorld();
+          return w.heygen.openSessions + w.liveavatar.openSessions;
+        }
         default:
           return undefined;
       }
@@ -189,8 +222,8 @@ export function e2ePlugin(): TestRunnerPlugin {
       if (heygen) await (await heygen).close();
       if (deepgram) await (await deepgram).close();
       if (world) {
-        const { world: w, broker } = await world;
-        await broker.close();
+        const { world: w, brokers } = await world;
+        await Promise.all(Object.values(brokers).map((b) => b.close()));
         await w.close();
       }
       if (livekit) await (await livekit).stop();
