@@ -1,6 +1,7 @@
 // Faults on demand for the offline stand-ins: a test (or a developer) arms faults through
 // `POST /_faults` on any stand-in, and the next matching calls fail the way the real service does.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export type FaultKind =
   /** HTTP 429 with Retry-After (seconds in `retryAfter`, default 1). */
@@ -103,6 +104,18 @@ export function answerFault(res: ServerResponse, fault: Fault, body: (kind: 'rat
     default:
       return false;
   }
+}
+
+/** Listens on `host:port` (default 127.0.0.1, a free port); resolves with the base URL. */
+export async function listenLocally(server: Server, host = '127.0.0.1', port = 0): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return `http://${host}:${(server.address() as AddressInfo).port}`;
+}
+
+/** Drops every connection (stalled requests too) and stops listening. */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 export class BodyError extends Error {

@@ -2,9 +2,8 @@
 // api.heygen.com/v1 (DESIGN.md §6), with a synthetic avatar in a real LiveKit room per session.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { BodyError, FaultPlan, answerFault, handleFaultControl, readJsonBody, sendJson } from '../faults.js';
+import { BodyError, FaultPlan, answerFault, closeServer, handleFaultControl, listenLocally, readJsonBody, sendJson } from '../faults.js';
 import { mintLiveKitToken, type LiveKitCredentials } from '../livekit/tokens.js';
 import { synthesizeSpeech } from '../avatar/speech.js';
 import { AVATAR_SAMPLE_RATE, SyntheticAvatar } from './synthetic-avatar.js';
@@ -411,9 +410,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
     }
   });
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  selfUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  selfUrl = await listenLocally(server, options.host, options.port);
 
   return {
     url: selfUrl,
@@ -426,8 +423,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
     closedReason: (id) => sessions.get(id)?.closedReason,
     async close() {
       await Promise.all(open().map((s) => closeSession(s, 'stopped')));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -3,9 +3,8 @@
 // synthetic avatar (`heygen`) and the agent (`liveavatar-agent-<session_id>`) that takes commands.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { BodyError, FaultPlan, answerFault, handleFaultControl, readJsonBody, sendJson } from '../faults.js';
+import { BodyError, FaultPlan, answerFault, closeServer, handleFaultControl, listenLocally, readJsonBody, sendJson } from '../faults.js';
 import { mintLiveKitToken, type LiveKitCredentials } from '../livekit/tokens.js';
 import { LiveAvatarAgent } from './agent.js';
 import { signJwt, verifyJwt } from './jwt.js';
@@ -377,8 +376,9 @@ export async function startLiveAvatarStandIn(options: LiveAvatarStandInOptions):
         throw err;
       }
       if (s.status !== 'starting') {
-        // Stopped while the participants were joining.
+        // Stopped while the participants were joining (their join made the room again).
         await agent.stop(s.stopReason ?? 'USER_CLOSED');
+        await rooms.deleteRoom(s.id).catch(() => undefined);
         throw new LiveAvatarError('sessionNotActive', 'the session has ended');
       }
       s.agent = agent;
@@ -517,9 +517,7 @@ export async function startLiveAvatarStandIn(options: LiveAvatarStandInOptions):
     }
   });
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  selfUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  selfUrl = await listenLocally(server, options.host, options.port);
 
   return {
     url: selfUrl,
@@ -532,8 +530,7 @@ export async function startLiveAvatarStandIn(options: LiveAvatarStandInOptions):
     stopReason: (id) => sessions.get(id)?.stopReason,
     async close() {
       await Promise.all([...sessions.values()].map((s) => closeSession(s, 'SERVER_ERROR')));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }
