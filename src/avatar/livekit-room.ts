@@ -9,6 +9,12 @@ import type { AvatarMedia } from './provider.js';
 
 type Room = import('./livekit.js').Room;
 
+let mediaDebug = false;
+/** Whether livekit-client logs every connection step (default: warnings only; pages expect a quiet widget). */
+export function setMediaDebug(debug: boolean): void {
+  mediaDebug = debug;
+}
+
 export interface AvatarRoomOptions {
   url: string;
   token: string;
@@ -52,6 +58,7 @@ export class AvatarRoom {
       throw new MediaConnectionError('the media library could not be loaded', true, { cause });
     }
     if (signal.aborted) throw signal.reason;
+    lk.setLogLevel(mediaDebug ? 'debug' : 'warn');
     const room = new lk.Room({ adaptiveStream: false, dynacast: false });
     this.#room = room;
     const { isAvatar, tracksFrom, topics } = this.#options;

@@ -1,5 +1,6 @@
 // Attribute values → the element's effective configuration, with a problem message for every
 // value that is not valid (the default is used instead). DOM-free, so it is unit-tested in Node.
+import type { SessionRequest } from '../shared/contract.js';
 
 export type Quality = 'low' | 'medium' | 'high';
 export type Layout = 'inline' | 'compact' | 'floating';
@@ -108,4 +109,12 @@ export function parseAttributes(a: AvatarAttributes, fallbackLanguage?: string):
     else bad(attr, value, 'an http(s) URL or a path');
   }
   return { config, problems };
+}
+
+/** What the session endpoint is asked for, from the configuration. */
+export function sessionRequest(c: AvatarConfig): SessionRequest {
+  const request: SessionRequest = { quality: c.quality, voiceRate: c.voiceRate, language: c.language, sttModel: c.sttModel };
+  if (c.avatarId) request.avatarId = c.avatarId;
+  if (c.voiceId) request.voiceId = c.voiceId;
+  return request;
 }

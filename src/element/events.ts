@@ -1,5 +1,6 @@
 // Every event <heygen-avatar> fires: one prefix, a typed detail each, all bubbling and composed.
 import type { ChatMessage } from '../conversation/llm.js';
+import type { AvatarErrorType } from '../shared/errors.js';
 
 /** Every state the element can be in. */
 export type AvatarState = 'idle' | 'connecting' | 'listening' | 'thinking' | 'speaking' | 'ended' | 'error';
@@ -9,9 +10,10 @@ export interface AvatarErrorDetail {
   /**
    * What failed: `attribute` (a bad attribute value, ignored), `token-endpoint`, `microphone`,
    * `avatar` (the avatar service), `transcriber`, `llm`, `livekit` (media connection), `load`
-   * (a lazy chunk failed to load), `session` (the session ended unexpectedly).
+   * (a lazy chunk failed to load), `session` (the session ended unexpectedly), `unsupported` (this
+   * browser lacks what the avatar needs, e.g. WebRTC; no session was created).
    */
-  type: 'attribute' | 'token-endpoint' | 'microphone' | 'avatar' | 'transcriber' | 'llm' | 'livekit' | 'load' | 'session';
+  type: AvatarErrorType;
   message: string;
   /** True when the session goes on (or a new `start()` may work); false when it had to end. */
   recoverable: boolean;

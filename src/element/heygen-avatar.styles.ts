@@ -55,6 +55,36 @@ export const styles = css`
     padding: 12px;
     color: #fff;
   }
+  [part~='poster'] {
+    color: #fff;
+  }
+  .silhouette,
+  [part~='poster-image'] {
+    position: absolute;
+    inset: 0;
+    width: 100%;
+    height: 100%;
+    object-fit: cover;
+  }
+  .poster-start {
+    position: relative;
+    display: inline-flex;
+    align-items: center;
+    gap: 6px;
+    padding: 10px 18px 10px 14px;
+    border-radius: 999px;
+    border: 0;
+    font: inherit;
+    font-weight: 600;
+    color: var(--_accent-contrast);
+    background: var(--_accent);
+    cursor: pointer;
+    box-shadow: 0 2px 10px rgb(0 0 0 / 0.3);
+  }
+  .poster-start svg {
+    width: 20px;
+    height: 20px;
+  }
   .overlay[hidden] {
     display: none;
   }
@@ -103,7 +133,14 @@ export const styles = css`
     height: 100%;
     background: var(--_accent);
     transform-origin: left;
+    transform: scaleX(0);
     transition: transform 80ms linear;
+  }
+  [part~='notice'] {
+    margin: 0 8px 8px;
+    padding: 8px 10px;
+    border-radius: 8px;
+    background: var(--heygen-avatar-notice-background, rgb(250 176 5 / 0.18));
   }
   [part~='captions'] {
     max-height: var(--heygen-avatar-captions-height, 8em);

@@ -1,12 +1,14 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query } from 'lit/decorators.js';
 import type { ChatMessage, LlmFunction } from '../conversation/llm.js';
-import type { SessionRequest } from '../shared/contract.js';
 import type { AvatarSessionOptions } from '../session/avatar-session.js';
 import type { TokenProvider } from '../session/session-client.js';
-import { parseAttributes, type AvatarConfig } from './config.js';
+import { parseAttributes, sessionRequest, type AvatarConfig } from './config.js';
 import type { AvatarState, HeygenAvatarEventDetails, HeygenAvatarEventName } from './events.js';
 import { styles } from './heygen-avatar.styles.js';
+import { renderMicButton } from './mic-button.js';
+import { renderPoster } from './poster.js';
+import { CaptionsFollowController } from './captions-follow.js';
 import { SessionController } from './session-controller.js';
 import { stringsFor, type UiStrings } from './strings.js';
 
@@ -32,6 +34,8 @@ import { stringsFor, type UiStrings } from './strings.js';
  * @attr no-text-input - Hides the text box.
  * @attr no-barge-in - The visitor's speech no longer interrupts the avatar; a spoken turn waits until the avatar has finished.
  * @attr push-to-talk - The microphone listens only while the talk button is held; releasing it flushes the last words.
+ * @attr poster - An image shown on the stage before the session starts (the avatar's preview); unset: a drawn placeholder with a start button.
+ * @attr debug - Logs every media-connection step to the console (default: warnings only).
  *
  * @fires heygen-avatar:state - The state changed (`idle`, `connecting`, `listening`, `thinking`, `speaking`, `ended`, `error`).
  * @fires heygen-avatar:transcript - The user's words so far (interim) or a final segment.
@@ -59,6 +63,8 @@ import { stringsFor, type UiStrings } from './strings.js';
  * @csspart captions - The live captions of both sides.
  * @csspart text-form - The text input and its send button.
  * @csspart sound-button - "Tap to enable sound", when the browser blocked autoplay.
+ * @csspart poster-image - The `poster` image on the idle stage.
+ * @csspart poster-start - The start button on the idle stage.
  *
  * @cssprop --heygen-avatar-width - Width of the element (360px).
  * @cssprop --heygen-avatar-accent - Button and meter colour (#3b5bdb).
@@ -70,6 +76,7 @@ import { stringsFor, type UiStrings } from './strings.js';
  * @cssprop --heygen-avatar-stage-background - Behind the video (#202024).
  * @cssprop --heygen-avatar-captions-height - Maximum height of the captions (8em).
  * @cssprop --heygen-avatar-offset - Distance from the corner in the floating layout (16px).
+ * @cssprop --heygen-avatar-notice-background - Behind a notice under the controls (a light amber).
  */
 export class HeygenAvatar extends LitElement {
   static override styles = styles;
@@ -108,6 +115,10 @@ export class HeygenAvatar extends LitElement {
   @property({ type: Boolean, attribute: 'no-barge-in' }) noBargeIn = false;
   /** Push-to-talk: the microphone listens only while the talk button (or Space on it) is held. */
   @property({ type: Boolean, attribute: 'push-to-talk' }) pushToTalk = false;
+  /** An image shown on the stage before the session starts (the avatar's preview); unset: a drawn placeholder. */
+  @property() poster: string | null = null;
+  /** Logs every media-connection step to the console (default: warnings only). */
+  @property({ type: Boolean }) debug = false;
 
   /**
    * Your LLM: called with each user turn (`{text, history, signal, systemPrompt, language}`); return a
@@ -129,6 +140,11 @@ export class HeygenAvatar extends LitElement {
   /** Push-to-talk: the talk button is held. */
   #talking = false;
 
+  constructor() {
+    super();
+    new CaptionsFollowController(this, () => this.renderRoot.querySelector('[part~="captions"]'));
+  }
+
   /** The current state of the conversation. */
   get state(): AvatarState {
     return this.#session.state;
@@ -141,7 +157,7 @@ export class HeygenAvatar extends LitElement {
 
   /** The conversation so far, oldest first. */
   get history(): readonly ChatMessage[] {
-    return this.#session.session?.history ?? [];
+    return this.#session.history;
   }
 
   /** The UI strings of the conversation language. */
@@ -158,7 +174,7 @@ export class HeygenAvatar extends LitElement {
     for (const problem of problems) {
       if (this.#warned.has(problem)) continue;
       this.#warned.add(problem);
-      this.#session.report({ type: 'attribute', message: problem, recoverable: true }, false);
+      this.#session.report({ type: 'attribute', message: problem, recoverable: true }, 'nowhere');
     }
   }
 
@@ -223,12 +239,9 @@ export class HeygenAvatar extends LitElement {
 
   #sessionOptions(): AvatarSessionOptions {
     const c = this.#config;
-    const request: SessionRequest = { quality: c.quality, voiceRate: c.voiceRate, language: c.language, sttModel: c.sttModel };
-    if (c.avatarId) request.avatarId = c.avatarId;
-    if (c.voiceId) request.voiceId = c.voiceId;
     const llm = this.llm;
     return {
-      request,
+      request: sessionRequest(c),
       media: { video: this._video, audio: this._audio },
       language: c.language,
       sttModel: c.sttModel,
@@ -237,6 +250,7 @@ export class HeygenAvatar extends LitElement {
       bargeIn: !this.noBargeIn,
       pushToTalk: this.pushToTalk,
       muted: this.#muted,
+      debug: this.debug,
       ...(this.tokenProvider ? { tokenProvider: this.tokenProvider } : { tokenEndpoint: c.tokenEndpoint! }),
       // The property is read at each turn, so a page may swap its LLM mid-session.
       ...(llm ? { llm: (turn) => (this.llm ?? llm)(turn) } : {}),
@@ -281,6 +295,11 @@ export class HeygenAvatar extends LitElement {
     void this.send(text);
   };
 
+  protected override updated(): void {
+    // The meter is drawn through the CSSOM: a style attribute would break under a strict style-src CSP.
+    this.renderRoot.querySelector<HTMLElement>('[part~="meter"] > span')?.style.setProperty('transform', `scaleX(${this.#session.level})`);
+  }
+
   override render() {
     const t = this.strings;
     const view = this.#session;
@@ -291,41 +310,24 @@ export class HeygenAvatar extends LitElement {
       <div part="stage">
         <video part="video" playsinline autoplay muted aria-hidden=${live ? 'false' : 'true'}></video>
         <audio autoplay></audio>
-        <div class="overlay" part="poster" ?hidden=${running || !!view.fatal}><slot name="poster"></slot></div>
+        <div class="overlay" part="poster" ?hidden=${running || !!view.fatal}>
+          <slot name="poster">${renderPoster(this.poster, t.start, this.#onStartClick)}</slot>
+        </div>
         <div class="overlay" part="loading" ?hidden=${view.state !== 'connecting'}><slot name="loading">${t.states.connecting}</slot></div>
         <div class="overlay" part="error" role="alert" ?hidden=${!view.fatal}><slot name="error">${view.fatal}</slot></div>
         ${view.soundBlocked ? html`<div class="overlay"><button type="button" part="sound-button" @click=${() => void this.#session.session?.startAudio()}>${t.enableSound}</button></div>` : nothing}
       </div>
       <div part="controls">
         <button type="button" part="start-button" ?disabled=${view.state === 'connecting'} @click=${this.#onStartClick}>${running ? t.stop : t.start}</button>
-        ${this.pushToTalk
-          ? html`<button
-              type="button"
-              part="talk-button"
-              aria-pressed=${this.#talking ? 'true' : 'false'}
-              ?disabled=${!live || !view.hasMic}
-              @pointerdown=${this.#talkDown}
-              @pointerup=${this.#talkUp}
-              @pointerleave=${this.#talkUp}
-              @keydown=${this.#talkDown}
-              @keyup=${this.#talkUp}
-            >
-              ${t.holdToTalk}
-            </button>`
-          : html`<button
-              type="button"
-              part="mute-button"
-              aria-pressed=${this.#muted ? 'true' : 'false'}
-              aria-label=${this.#muted ? t.unmuteLabel : t.muteLabel}
-              ?disabled=${!live || !view.hasMic}
-              @click=${this.#onMuteClick}
-            >
-              ${this.#muted ? t.unmute : t.mute}
-            </button>`}
+        ${renderMicButton(
+          { pushToTalk: this.pushToTalk, talking: this.#talking, muted: this.#muted, disabled: !live || !view.hasMic },
+          t,
+          { mute: this.#onMuteClick, down: this.#talkDown, up: this.#talkUp },
+        )}
         <span part="meter" role="meter" aria-label=${t.micLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${level}>
-          <span style="transform: scaleX(${view.level})"></span>
+          <span></span>
         </span>
-        <span part="status" role="status" aria-live="polite">${t.states[view.state]}</span>
+        <span part="status" role="status" aria-live="polite">${view.fatal ? '' : live && !view.hasMic ? t.textMode : t.states[view.state]}</span>
       </div>
       ${view.notice ? html`<div part="notice" role="alert">${view.notice}</div>` : nothing}
       ${this.noCaptions

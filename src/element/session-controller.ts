@@ -3,6 +3,7 @@
 // state the element renders (captions, notices, the meter), and ties the session to the element's
 // life in the page (removal, pagehide). The session code itself stays out of the up-front script.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ChatMessage } from '../conversation/llm.js';
 import type { AvatarSession, AvatarSessionOptions } from '../session/avatar-session.js';
 import type { HeygenAvatarError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
@@ -46,6 +47,11 @@ export class SessionController implements ReactiveController {
   soundBlocked = false;
   /** The running session, from the first start() until it ends. */
   session: AvatarSession | undefined;
+  /** The conversation of the running session, or of the last one until the next start. */
+  get history(): readonly ChatMessage[] {
+    return this.session?.history ?? this.#lastHistory;
+  }
+  #lastHistory: readonly ChatMessage[] = [];
   #starting: Promise<void> | undefined;
   /** Set by stop() while the session code is still loading. */
   #cancelled = false;
@@ -83,14 +89,16 @@ export class SessionController implements ReactiveController {
     await this.session?.stop(reason);
   }
 
-  /** One console warning and one error event; `visible` shows the message in the element. */
-  report(detail: AvatarErrorDetail & { reason?: string }, visible = true): void {
+  /**
+   * One console warning and one error event, and the visitor's message in one place: on the stage
+   * when the problem ended the session (`stage`), under the controls when it goes on (`notice`).
+   */
+  report(detail: AvatarErrorDetail & { reason?: string }, show: 'stage' | 'notice' | 'nowhere'): void {
     console.warn(`heygen-avatar ${VERSION}: ${detail.type}: ${detail.message}`);
     this.#host.emit('heygen-avatar:error', { type: detail.type, message: detail.message, recoverable: detail.recoverable, cause: detail.cause });
-    if (!visible) return;
-    if (detail.recoverable) this.notice = messageFor(detail, this.#host.strings);
-    else this.fatal = messageFor(detail, this.#host.strings);
-    this.#host.requestUpdate();
+    if (show === 'nowhere') return;
+    const text = messageFor(detail, this.#host.strings);
+    this.#set(show === 'stage' ? { fatal: text, notice: '' } : { notice: text });
   }
 
   /** A start that cannot begin (no endpoint): the element shows why. */
@@ -98,21 +106,21 @@ export class SessionController implements ReactiveController {
     this.fatal = '';
     this.notice = '';
     this.#setState('error');
-    this.report(detail);
+    this.report(detail, 'stage');
   }
 
   async #start(options: () => AvatarSessionOptions): Promise<void> {
     this.fatal = '';
     this.notice = '';
     this.captions = [];
+    this.#lastHistory = [];
     this.#cancelled = false;
     this.#setState('connecting');
     let module: typeof import('../session/avatar-session.js');
     try {
       module = await import('../session/avatar-session.js');
     } catch (cause) {
-      this.report({ type: 'load', message: 'the session code could not be loaded', recoverable: true, cause });
-      this.fatal = messageFor({ type: 'load' }, this.#host.strings);
+      this.report({ type: 'load', message: 'the session code could not be loaded', recoverable: true, cause }, 'stage');
       this.#setState('error');
       return;
     }
@@ -145,15 +153,16 @@ export class SessionController implements ReactiveController {
     session.on('state', (state) => {
       // The session is over: the next start() makes a new one.
       if (state === 'ended' || state === 'error') {
+        this.#lastHistory = session.history;
         this.session = undefined;
         this.#set({ level: 0, hasMic: false, soundBlocked: false });
       }
       this.#setState(state);
     });
     session.on('error', (error: HeygenAvatarError & { reason?: string }, fatal) => {
-      this.report({ type: error.type, message: error.message, recoverable: error.recoverable, cause: error, ...(error.reason ? { reason: error.reason } : {}) });
       // A failure that ends the session shows on the stage, whatever its own `recoverable` says.
-      if (fatal) this.#set({ fatal: messageFor(error, t()) });
+      const detail = { type: error.type, message: error.message, recoverable: error.recoverable, cause: error };
+      this.report(error.reason ? { ...detail, reason: error.reason } : detail, fatal ? 'stage' : 'notice');
     });
     session.on('transcript', (text, final) => {
       if (!final) this.#caption('user', text, true);
@@ -164,6 +173,7 @@ export class SessionController implements ReactiveController {
       host.emit('heygen-avatar:turn', { text, source });
       this.#set({ notice: '' });
     });
+    session.on('said', (text) => this.#caption('avatar', text, false));
     session.on('replyDelta', (delta, text) => {
       this.#caption('avatar', text, true);
       host.emit('heygen-avatar:reply-delta', { delta, text });

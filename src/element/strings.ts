@@ -15,6 +15,8 @@ export interface UiStrings {
   captions: string;
   micLevel: string;
   holdToTalk: string;
+  /** The status line while the session runs without a microphone. */
+  textMode: string;
   timeUp: string;
   endingSoon(seconds: number): string;
   states: Record<'idle' | 'connecting' | 'listening' | 'thinking' | 'speaking' | 'ended' | 'error', string>;
@@ -28,6 +30,7 @@ export interface UiStrings {
     livekit: string;
     load: string;
     session: string;
+    unsupported: string;
   };
 }
 
@@ -46,6 +49,7 @@ const en: UiStrings = {
   captions: 'Conversation',
   micLevel: 'Microphone level',
   holdToTalk: 'Hold to talk',
+  textMode: 'Type your message',
   timeUp: 'The conversation reached its time limit. Press Start to begin again.',
   endingSoon: (s) => `The conversation ends in ${s} seconds.`,
   states: {
@@ -67,6 +71,7 @@ const en: UiStrings = {
     livekit: 'The video connection was lost.',
     load: 'Part of the widget could not be loaded. Check your connection and try again.',
     session: 'The conversation ended.',
+    unsupported: 'This browser cannot play the live avatar. Please open this page in a current Chrome, Edge, Firefox or Safari.',
   },
 };
 
@@ -85,6 +90,7 @@ const ru: UiStrings = {
   captions: 'Разговор',
   micLevel: 'Уровень микрофона',
   holdToTalk: 'Удерживайте, чтобы говорить',
+  textMode: 'Напишите сообщение',
   timeUp: 'Время разговора истекло. Нажмите «Начать», чтобы начать снова.',
   endingSoon: (s) => `Разговор завершится через ${s} с.`,
   states: {
@@ -106,6 +112,7 @@ const ru: UiStrings = {
     livekit: 'Видеосвязь прервалась.',
     load: 'Не удалось загрузить часть виджета. Проверьте соединение и попробуйте снова.',
     session: 'Разговор завершён.',
+    unsupported: 'Этот браузер не может показать живого аватара. Откройте страницу в современном Chrome, Edge, Firefox или Safari.',
   },
 };
 

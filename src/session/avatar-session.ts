@@ -6,12 +6,13 @@ import { createNanoEvents } from 'nanoevents';
 import { loadAvatarProvider } from '../avatar/registry.js';
 import type { AvatarMedia, AvatarProvider } from '../avatar/provider.js';
 import { loadLiveKit } from '../avatar/load-livekit.js';
+import { setMediaDebug } from '../avatar/livekit-room.js';
 import { loadMicrophone } from '../capture/load-microphone.js';
 import type { Microphone } from '../capture/microphone.js';
 import { Conversation } from '../conversation/conversation.js';
 import { llmRoute, type ChatMessage, type LlmFunction } from '../conversation/llm.js';
 import type { SessionRequest, SessionResponse } from '../shared/contract.js';
-import { HeygenAvatarError, LlmError, LoadError, SessionEndedError, TranscriberError, toAvatarError } from '../shared/errors.js';
+import { HeygenAvatarError, LlmError, LoadError, SessionEndedError, TranscriberError, UnsupportedBrowserError, toAvatarError } from '../shared/errors.js';
 import { DeepgramTranscriber } from '../transcriber/deepgram.js';
 import { loadDeepgram } from '../transcriber/load-deepgram.js';
 import { refreshSttToken, reportSessionClosed, requestSession, startHeartbeat, validateSessionResponse, type TokenProvider } from './session-client.js';
@@ -52,6 +53,8 @@ export interface AvatarSessionOptions {
   pushToTalk?: boolean;
   /** Start with the microphone muted. */
   muted?: boolean;
+  /** Let the media library log every connection step (default: warnings only). */
+  debug?: boolean;
 }
 
 export interface AvatarSessionEvents {
@@ -62,6 +65,8 @@ export interface AvatarSessionEvents {
   transcript(text: string, final: boolean): void;
   /** The user's completed turn, as sent to the LLM. */
   turn(text: string, source: 'voice' | 'text'): void;
+  /** Text the avatar was given to say outside the LLM (the greeting, `say()`). */
+  said(text: string): void;
   replyDelta(delta: string, text: string): void;
   reply(text: string, interrupted: boolean): void;
   talking(talking: boolean): void;
@@ -79,6 +84,14 @@ export interface AvatarSessionEvents {
   connection(state: 'connected' | 'reconnecting' | 'disconnected'): void;
   /** The session's duration limit is near: it ends in `seconds`. */
   endingSoon(seconds: number): void;
+}
+
+/**
+ * What this browser lacks of what a session needs to show the avatar: WebRTC for its live video
+ * and voice. (No microphone, AudioWorklet or WebSocket leaves a session in text mode instead.)
+ */
+export function missingCapabilities(): string[] {
+  return typeof RTCPeerConnection === 'function' ? [] : ['WebRTC'];
 }
 
 /** Keep-alive and duration-limit timers, the early-frame buffer and everything to undo at the end. */
@@ -157,7 +170,12 @@ export class AvatarSession {
 
   /** The avatar says `text` verbatim (no LLM). Resolves when the avatar service accepted it. */
   async say(text: string): Promise<void> {
-    await this.#requireConversation('say').say(String(text));
+    await this.#say(this.#requireConversation('say'), String(text));
+  }
+
+  #say(conversation: Conversation, text: string): Promise<void> {
+    if (text.trim()) this.#events.emit('said', text.trim());
+    return conversation.say(text);
   }
 
   /** Sends `text` as the user's turn, as if spoken. Resolves when the reply has been handed out. */
@@ -224,6 +242,10 @@ export class AvatarSession {
     const run = this.#run;
     const { signal } = run.controller;
     const o = this.#options;
+    setMediaDebug(o.debug ?? false);
+    // Before anything is asked of the back end: a session this browser cannot show is not created (it would be billed).
+    const missing = missingCapabilities();
+    if (missing.length) return this.#fail(new UnsupportedBrowserError(missing));
 
     // The slow steps, all at once: credentials, the microphone, the LiveKit and Deepgram code.
     const answerP = (async () => validateSessionResponse(await (o.tokenProvider ? o.tokenProvider(o.request, signal) : requestSession(o.tokenEndpoint!, o.request, signal))))();
@@ -309,7 +331,7 @@ export class AvatarSession {
     if (o.pushToTalk) run.mic?.mute(true);
     this.#setState('listening');
     this.#events.emit('started', session.sessionId);
-    if (o.greeting) void conversation.say(o.greeting).catch(() => undefined);
+    if (o.greeting) void this.#say(conversation, o.greeting).catch(() => undefined);
   }
 
   async #openMicrophone(): Promise<void> {
@@ -409,10 +431,12 @@ export class AvatarSession {
     run.conversation?.dispose();
     run.transcriber?.close();
     for (const cleanup of run.cleanups) cleanup();
-    // On pagehide the beacon reaches the broker, which stops the avatar session; there is no time to wait.
+    // On pagehide the report goes first, before anything awaits: the page may be gone a moment later.
+    // The broker then stops the avatar session.
     const pagehide = reason === 'pagehide';
+    if (pagehide && run.session) reportSessionClosed(run.session, true);
     await Promise.allSettled([run.mic?.stop(), pagehide ? undefined : run.avatar?.stop()]);
-    if (run.session) reportSessionClosed(run.session, pagehide);
+    if (!pagehide && run.session) reportSessionClosed(run.session, false);
     this.#events.emit('level', 0);
     this.#setState(reason === 'error' ? 'error' : 'ended');
     if (run.session) this.#events.emit('ended', run.session.sessionId, reason, run.conversation?.history ?? []);

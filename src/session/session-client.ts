@@ -105,12 +105,16 @@ export async function refreshSttToken(session: SessionResponse, signal: AbortSig
   return body;
 }
 
-/** Reports the session closed; with `beacon`, survives the page going away (pagehide). */
-export function reportSessionClosed(session: SessionResponse, beacon: boolean, fetchImpl: typeof fetch = fetch): void {
+/**
+ * Reports the session closed. With `leaving` (the page is going away) it goes two ways at once, a
+ * beacon and a `keepalive` fetch, since a browser may drop either while it tears the page down;
+ * back ends treat a second report of the same session as done.
+ */
+export function reportSessionClosed(session: SessionResponse, leaving: boolean, fetchImpl: typeof fetch = fetch): void {
   const body = JSON.stringify({ sessionId: session.sessionId, sessionKey: session.sessionKey });
-  if (beacon && typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function') {
+  if (leaving && typeof navigator !== 'undefined' && typeof navigator.sendBeacon === 'function') {
     // text/plain keeps the beacon a simple request (no CORS preflight).
-    if (navigator.sendBeacon(session.closeUrl, new Blob([body], { type: 'text/plain' }))) return;
+    navigator.sendBeacon(session.closeUrl, new Blob([body], { type: 'text/plain' }));
   }
   fetchImpl(session.closeUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body, keepalive: true }).catch(() => undefined);
 }

@@ -12,7 +12,8 @@ export type AvatarErrorType =
   | 'llm'
   | 'livekit'
   | 'load'
-  | 'session';
+  | 'session'
+  | 'unsupported';
 
 /** Base of every error the widget's parts throw or report. */
 export class HeygenAvatarError extends Error {
@@ -117,6 +118,17 @@ export class SessionEndedError extends HeygenAvatarError {
   override name = 'SessionEndedError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('session', message, false, options);
+  }
+}
+
+/** This browser lacks what a session needs (checked before a session is asked for). */
+export class UnsupportedBrowserError extends HeygenAvatarError {
+  override name = 'UnsupportedBrowserError';
+  constructor(
+    /** What is missing, e.g. `WebRTC`. */
+    readonly missing: readonly string[],
+  ) {
+    super('unsupported', `this browser cannot show the avatar: it lacks ${missing.join(', ')}`, false);
   }
 }
 

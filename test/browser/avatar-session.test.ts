@@ -8,113 +8,15 @@ import { registerAvatarProvider } from '../../dist/npm/avatar/registry.js';
 import { AvatarSession } from '../../dist/npm/session/avatar-session.js';
 import { AvatarServiceError, HeygenAvatarError } from '../../dist/npm/shared/errors.js';
 import type { AvatarSessionOptions } from '../../dist/npm/session/avatar-session.js';
-import type { AvatarMedia, AvatarProvider, AvatarProviderEvents } from '../../dist/npm/avatar/provider.js';
-import type { SessionResponse } from '../../dist/npm/shared/contract.js';
+import type { AvatarMedia } from '../../dist/npm/avatar/provider.js';
+import { FakeAvatar, answer, closes, fakeGate, sessionCount } from '../support/fake-avatar.js';
 import { recordMicrophoneTracks } from '../support/microphone-tracks.js';
 
 const QUESTION = 'what is the weather like today';
 
-interface Grant {
-  url: string;
-  token: string;
-  expiresIn: number;
-}
-interface Recorded {
-  name: string;
-  method: string;
-  authorization: string | null;
-  body: string;
-}
-
 /** Every track getUserMedia hands out, to check none is left live. */
 const handedOut = recordMicrophoneTracks();
 const liveMicTracks = () => handedOut.filter((t) => t.readyState === 'live').length;
-
-/** A provider for an avatar service that exists only in this file: what a third service would be. */
-class FakeAvatar implements AvatarProvider {
-  static made: FakeAvatar[] = [];
-  readonly spoken: string[] = [];
-  readonly calls: string[] = [];
-  #listeners: { [E in keyof AvatarProviderEvents]?: AvatarProviderEvents[E][] } = {};
-  #canvas?: HTMLCanvasElement;
-
-  constructor(
-    readonly access: Record<string, unknown>,
-    readonly sessionId: string,
-    /** What start() waits for; a rejection fails the start. */
-    readonly gate: () => Promise<void> = () => Promise.resolve(),
-  ) {
-    FakeAvatar.made.push(this);
-  }
-
-  on<E extends keyof AvatarProviderEvents>(event: E, listener: AvatarProviderEvents[E]): () => void {
-    const list = (this.#listeners[event] ??= []) as AvatarProviderEvents[E][];
-    list.push(listener);
-    return () => list.splice(list.indexOf(listener), 1);
-  }
-
-  emit<E extends keyof AvatarProviderEvents>(event: E, ...args: Parameters<AvatarProviderEvents[E]>): void {
-    for (const listener of this.#listeners[event] ?? []) (listener as (...a: unknown[]) => void)(...args);
-  }
-
-  async start(media: AvatarMedia, signal: AbortSignal): Promise<void> {
-    this.calls.push('start');
-    // The face: a canvas stream into the video element the session was given.
-    this.#canvas = document.createElement('canvas');
-    this.#canvas.width = 64;
-    this.#canvas.height = 64;
-    this.#canvas.getContext('2d')!.fillRect(0, 0, 64, 64);
-    media.video.srcObject = this.#canvas.captureStream(10);
-    await this.gate();
-    if (signal.aborted) throw signal.reason;
-    this.emit('connection', 'connected');
-  }
-
-  async speak(text: string) {
-    this.calls.push('speak');
-    this.spoken.push(text);
-    this.emit('talking', true);
-    setTimeout(() => this.emit('talking', false), 100);
-    return { taskId: `task-${this.spoken.length}` };
-  }
-
-  async interrupt() {
-    this.calls.push('interrupt');
-  }
-
-  async keepAlive() {
-    this.calls.push('keepAlive');
-  }
-
-  async startAudio() {
-    this.calls.push('startAudio');
-  }
-
-  async stop() {
-    this.calls.push('stop');
-  }
-}
-
-let gateFor: () => Promise<void> = () => Promise.resolve();
-registerAvatarProvider('test-fake', {
-  createAvatar: (access, session) => new FakeAvatar(access as unknown as Record<string, unknown>, session.sessionId, gateFor),
-});
-
-let sessionCount = 0;
-/** A session endpoint's answer naming `provider`, with a real Deepgram token and recorder URLs. */
-async function answer(provider = 'test-fake', extra: Record<string, unknown> = {}): Promise<SessionResponse> {
-  const grant = await executeServerCommand<Grant, any>('deepgram:grant');
-  sessionCount++;
-  return {
-    sessionId: `fake-session-${sessionCount}`,
-    sessionKey: `key-${sessionCount}`,
-    avatar: { provider, room: 'made-up', ...extra } as unknown as SessionResponse['avatar'],
-    stt: { provider: 'deepgram', url: grant.url, token: grant.token, expiresIn: grant.expiresIn, refreshUrl: '/_recorder/stt-token' },
-    limits: { sessionDurationSeconds: 600, idleTimeoutSeconds: 120 },
-    heartbeat: { url: '/_recorder/heartbeat', intervalSeconds: 60 },
-    closeUrl: '/_recorder/close',
-  };
-}
 
 function media(): AvatarMedia {
   return { video: document.createElement('video'), audio: document.createElement('audio') };
@@ -147,28 +49,11 @@ function record(session: AvatarSession) {
   };
 }
 
-/**
- * The close reports received for `sessionId` (each session has its own id): waits up to 3 s for the
- * first (the report is a fire-and-forget request), then 200 ms more for any duplicate.
- */
-async function closes(sessionId: string | undefined): Promise<Recorded[]> {
-  const seen: Recorded[] = [];
-  const take = async () =>
-    seen.push(...(await executeServerCommand<Recorded[], any>('recorder:take')).filter((r) => r.name === 'close' && JSON.parse(r.body).sessionId === sessionId));
-  for (let i = 0; i < 30 && !seen.length; i++) {
-    await take();
-    if (!seen.length) await new Promise((r) => setTimeout(r, 100));
-  }
-  await new Promise((r) => setTimeout(r, 200));
-  await take();
-  return seen;
-}
-
 describe('AvatarSession', function () {
   this.timeout(60_000);
 
   beforeEach(async () => {
-    gateFor = () => Promise.resolve();
+    fakeGate.next = () => Promise.resolve();
     FakeAvatar.made = [];
     await executeServerCommand('recorder:take');
   });
@@ -269,7 +154,7 @@ describe('AvatarSession', function () {
 
   it('stop() while the provider is starting stops the provider, reports the close, and ends with the reason', async () => {
     let release!: () => void;
-    gateFor = () => new Promise<void>((r) => (release = r));
+    fakeGate.next = () => new Promise<void>((r) => (release = r));
     const session = new AvatarSession(options());
     const r = record(session);
     const started = session.start();
@@ -343,7 +228,7 @@ describe('AvatarSession', function () {
     });
 
     it('the avatar service refusing to start: an avatar error, fatal; microphone released and the session reported closed', async () => {
-      gateFor = () => Promise.reject(new AvatarServiceError('streaming.start failed: quota (code 10004)', 10004, false));
+      fakeGate.next = () => Promise.reject(new AvatarServiceError('streaming.start failed: quota (code 10004)', 10004, false));
       const { r, session, thrown } = await failedStart(options());
       const [e] = r.errors();
       expect(e.error.type).to.equal('avatar');
@@ -357,7 +242,7 @@ describe('AvatarSession', function () {
     });
 
     it('a media failure that is not ours becomes a livekit error', async () => {
-      gateFor = () => Promise.reject(new Error('could not establish pc connection'));
+      fakeGate.next = () => Promise.reject(new Error('could not establish pc connection'));
       const { r } = await failedStart(options());
       expect(r.errors().map((e) => [e.error.type, e.fatal])).to.deep.equal([['livekit', true]]);
     });
