@@ -7,7 +7,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, chromiumPath } from './test/support/chromium.mjs';
 import { countReporter } from './test/support/count-reporter.mjs';
-import { e2ePlugin, recorderMiddleware, tokenFaultMiddleware } from './test/support/e2e-plugin.ts';
+import { cspMiddleware, e2ePlugin, recorderMiddleware, tokenFaultMiddleware } from './test/support/e2e-plugin.ts';
 
 /** The unbundled npm build imports `ws` through the Deepgram SDK: give it what bundlers give a browser. */
 const browserWs = {
@@ -30,7 +30,7 @@ export default {
       launchOptions: { executablePath: chromiumPath, headless: true, args: chromiumArgs },
     }),
   ],
-  middleware: [tokenFaultMiddleware, recorderMiddleware],
+  middleware: [tokenFaultMiddleware, recorderMiddleware, cspMiddleware],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
     browserWs,

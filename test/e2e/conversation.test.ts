@@ -51,6 +51,10 @@ for (const provider of AVATAR_PROVIDERS) {
         <heygen-avatar token-endpoint=${world.tokenEndpoint} language="en" greeting="Hello! Ask me anything."></heygen-avatar>
       `);
       const events = collect(el, ALL_EVENTS);
+      // A widget keeps the host page's console quiet: nothing below a warning (livekit-client logs every step at info).
+      const chatter: string[] = [];
+      const quiet = { log: console.log, info: console.info, debug: console.debug };
+      for (const level of ['log', 'info', 'debug'] as const) console[level] = (...args: unknown[]) => chatter.push(`${level}: ${args.map(String).join(' ')}`);
       // After the first turn, mute: the fake microphone loops the question.
       el.addEventListener('heygen-avatar:turn', () => el.mute(), { once: true });
       const started = oneEvent(el, 'heygen-avatar:session-start');
@@ -105,6 +109,8 @@ for (const provider of AVATAR_PROVIDERS) {
       const remote = [...((video.srcObject as MediaStream | null)?.getTracks() ?? []), ...((audioEl.srcObject as MediaStream | null)?.getTracks() ?? [])];
       expect(remote.filter((t) => t.readyState === 'live').length, 'live avatar tracks').to.equal(0);
       expect(events.filter((e) => e.name === 'heygen-avatar:error')).to.deep.equal([]);
+      Object.assign(console, quiet);
+      expect(chatter, 'console output below warning level').to.deep.equal([]);
     });
 
     it('with an llm property streaming an AsyncIterable, the first sentence reaches the avatar before the iterable finishes', async () => {

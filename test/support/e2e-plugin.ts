@@ -38,6 +38,27 @@ export async function tokenFaultMiddleware(ctx: { path: string; status: number; 
   }
 }
 
+/**
+ * The strict Content-Security-Policy a careful site sends (README has it for real sites), here with
+ * loopback origins for the offline world and violation reports to the recorder.
+ */
+export const STRICT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:*",
+  "require-trusted-types-for 'script'",
+  'report-uri /_recorder/csp-report',
+].join('; ');
+
+/** Koa middleware: serves the strict-CSP test page with its policy header. */
+export async function cspMiddleware(ctx: { path: string; set(k: string, v: string): void }, next: () => Promise<void>) {
+  if (ctx.path === '/test/e2e/pages/strict-csp.html') ctx.set('content-security-policy', STRICT_CSP);
+  return next();
+}
+
 /** Requests the widget sends to session-endpoint URLs under `/_recorder/<name>`, for the session tests. */
 const recorded: { name: string; method: string; authorization: string | null; body: string }[] = [];
 
@@ -97,6 +118,8 @@ export function e2ePlugin(): TestRunnerPlugin {
         allowedOrigins: [pageOrigin],
         maxSessions: 5,
         maxSessionsPerClient: 5,
+        // Every test session comes from one address: the per-client rate would refuse a whole suite.
+        rateLimits: { session: { perMinute: 120, burst: 20 } },
         logLevel: 'warn' as const,
       };
       const [heygenBroker, liveavatarBroker] = await Promise.all([
@@ -127,7 +150,7 @@ export function e2ePlugin(): TestRunnerPlugin {
       pageOrigin = `${config.http2 ? 'https' : 'http'}://${config.hostname}:${config.port}`;
     },
 
-    async executeCommand({ command, payload }) {
+    async executeCommand({ command, payload, session }) {
       const args = (payload ?? {}) as Record<string, unknown>;
       switch (command) {
         case 'livekit:publish': {
@@ -205,6 +228,27 @@ export function e2ePlugin(): TestRunnerPlugin {
             for (const p of await rooms.listParticipants(room.name)) out.push({ room: room.name, identity: p.identity, tracks: p.tracks.map((t) => String(t.type)) });
           }
           return out;
+        }
+        case 'page:close-mid-session': {
+          // A visitor closing the tab, as the browser does it: a second page of this test's
+          // Chromium opens `path`, starts a session, and is closed with its beforeunload/pagehide
+          // handlers run. Resolves with `{sessionId}` once the page is gone.
+          const opener = (session.browser as unknown as { getPage(id: string): import('puppeteer-core').Page }).getPage(session.id);
+          const page = await opener.browser().newPage();
+          await page.goto(new URL(String(args.path), opener.url()).href, { waitUntil: 'load' });
+          const sessionId = await page.evaluate(async (tokenEndpoint: string) => {
+            await customElements.whenDefined('heygen-avatar');
+            const el = document.querySelector('heygen-avatar') as HTMLElement & { start(): Promise<void>; sessionId?: string };
+            el.setAttribute('token-endpoint', tokenEndpoint);
+            await el.start();
+            // A moment of live capture: the microphone's audio graph running is what made the old
+            // report (sent after the microphone had stopped) go missing.
+            await new Promise((r) => setTimeout(r, 1500));
+            return el.sessionId ?? null;
+          }, String(args.tokenEndpoint));
+          await page.close({ runBeforeUnload: true });
+          // An object: web-test-runner takes an undefined answer for an unknown command.
+          return { sessionId };
         }
         case 'world:llm-calls':
           return (await ensureWorld()).world.llm.calls;
