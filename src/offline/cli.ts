@@ -1,5 +1,6 @@
 // `heygen-avatar-dev`: starts the offline world (LiveKit + HeyGen, LiveAvatar, Deepgram and LLM
 // stand-ins) and prints where everything is, and how to point a broker at it. Runs until Ctrl-C.
+import { DEFAULT_PHRASES, extraPhrasesFrom } from './deepgram/index.js';
 import { SANDBOX_AVATAR_ID } from './liveavatar/index.js';
 import { startOfflineWorld } from './world.js';
 
@@ -14,7 +15,9 @@ streaming APIs, on 127.0.0.1.
 Options:
   --host ADDRESS    where the stand-ins listen (default 127.0.0.1)
   --ttft MS         the LLM stand-in's time to first token (default 300)
-  --tps N           the LLM stand-in's tokens per second (default 40)`);
+  --tps N           the LLM stand-in's tokens per second (default 40)
+  --phrases LANG=FILE  adds the file's lines (one phrase each) to what the Deepgram stand-in
+                    recognises in LANG; repeatable. Built in: ${Object.entries(DEFAULT_PHRASES).map(([l, p]) => `${l} (${p.length})`).join(', ')}`);
     return;
   }
   const opt = (name: string) => {
@@ -25,6 +28,7 @@ Options:
   const tps = opt('--tps');
   const world = await startOfflineWorld({
     ...(opt('--host') ? { host: opt('--host') } : {}),
+    deepgram: { extraPhrases: extraPhrasesFrom(argv) },
     llm: { ...(ttft ? { ttftMs: Number(ttft) } : {}), ...(tps ? { tokensPerSecond: Number(tps) } : {}) },
   });
   console.log(`heygen-avatar offline world is running (Ctrl-C to stop)
@@ -32,7 +36,7 @@ Options:
   LiveKit              ${world.livekit.url}   (log: ${world.livekit.logFile})
   HeyGen stand-in      ${world.heygen.url}
   LiveAvatar stand-in  ${world.liveavatar.url}   (FULL mode; sandbox avatar ${SANDBOX_AVATAR_ID})
-  Deepgram stand-in    ${world.deepgram.url}
+  Deepgram stand-in    ${world.deepgram.url}   (recognises ${Object.keys(DEFAULT_PHRASES).map((l) => `${world.deepgram.phrases(l).length} ${l}`).join(', ')} phrases: see the README)
   LLM stand-in         ${world.llm.url}   (Gemini and OpenAI paths)
 
 Point a broker at it:

@@ -1,11 +1,11 @@
 // Contract tests of the offline Deepgram stand-in: `/v1/auth/grant` and the `/v1/listen`
-// WebSocket, with real speech (espeak-ng → sox → linear16) recognised by pocketsphinx.
+// WebSocket, with real speech (espeak-ng → sox → linear16) recognised against the phrase lists.
 // Streams are sent in 100 ms chunks; the main recognition test paces them in real time, the
 // others send faster than real time (the stand-in's clock is the audio, not the wall clock).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,9 @@ import WebSocket from 'ws';
 import { Resampler } from '../../src/offline/deepgram/audio.js';
 import {
   DEEPGRAM_CLOSE,
+  DEFAULT_PHRASES,
+  extraPhrasesFrom,
+  phraseLists,
   startDeepgramStandIn,
   type DeepgramStandIn,
   type ListenServerMessage,
@@ -31,14 +34,14 @@ const work = mkdtempSync(join(tmpdir(), 'offline-deepgram-test-'));
 let dg: DeepgramStandIn;
 
 /**
- * `text` spoken by espeak-ng (150 words a minute) as raw linear16, with `padBefore` and
+ * `text` spoken by espeak-ng's `voice` (150 words a minute) as raw linear16, with `padBefore` and
  * `padAfter` seconds of silence around it; `padAfter: 0` also trims espeak's own trailing silence.
  */
-function speech(text: string, { rate = 16_000, channels = 1, padBefore = 0.5, padAfter = 0 } = {}): Buffer {
-  const name = createHash('sha1').update(text).digest('hex').slice(0, 12);
+function speech(text: string, { rate = 16_000, channels = 1, padBefore = 0.5, padAfter = 0, voice = 'en-us' } = {}): Buffer {
+  const name = createHash('sha1').update(`${voice}:${text}`).digest('hex').slice(0, 12);
   const wav = join(work, `${name}.wav`);
   const raw = join(work, `${name}-${rate}-${channels}-${padBefore}-${padAfter}.raw`);
-  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, text]);
+  execFileSync('espeak-ng', ['-v', voice, '-s', '150', '-w', wav, text]);
   const trim = padAfter === 0 ? ['reverse', 'silence', '1', '0.01', '-45d', 'reverse'] : [];
   execFileSync('sox', [wav, '-r', String(rate), '-c', String(channels), '-b', '16', '-e', 'signed-integer', raw, ...trim, 'pad', String(padBefore), String(padAfter)]);
   return readFileSync(raw);
@@ -294,11 +297,11 @@ describe('GET /v1/listen', () => {
     assert.equal(finals.length, 1);
     const final = finals[0];
     const alt = final.channel.alternatives[0];
-    assert.equal(alt.transcript, 'What is the weather like today.');
+    assert.equal(alt.transcript, 'What is the weather like today?');
     assert.equal(final.speech_final, true);
     assert.equal(final.from_finalize, false);
     assert.deepEqual(alt.words.map((w) => w.word), PHRASE.split(' '));
-    assert.deepEqual(alt.words.map((w) => w.punctuated_word), ['What', 'is', 'the', 'weather', 'like', 'today.']);
+    assert.deepEqual(alt.words.map((w) => w.punctuated_word), ['What', 'is', 'the', 'weather', 'like', 'today?']);
     for (let i = 1; i < alt.words.length; i++) assert.ok(alt.words[i].start >= alt.words[i - 1].end, 'words in order');
     // Times come from the audio: speech starts after 0.5 s of silence and lasts under 2 s.
     assert.ok(alt.words[0].start >= 0.35 && alt.words[0].start <= 0.6, `first word at ${alt.words[0].start}`);
@@ -553,25 +556,129 @@ describe('faults', () => {
 });
 
 describe('phrases', () => {
-  it('rejects words the recogniser cannot pronounce, and recognises only the phrases set', async () => {
-    assert.throws(() => dg.setPhrases(['hello zxqvbn']), { name: 'TypeError', message: /zxqvbn/ });
-    assert.throws(() => dg.setPhrases(['   ']), { name: 'TypeError' });
+  it('refuses a list without words; recognises only the phrases set, and nothing for speech not on the list', async () => {
+    await assert.rejects(dg.setPhrases(['   ', '?!']), { name: 'TypeError' });
     const pcm = speech(PHRASE, { padBefore: 0.3, padAfter: 0.5 });
     try {
-      dg.setPhrases(['goodbye', 'thank you']);
+      await dg.setPhrases(['Goodbye.', 'Thank you.']);
       const s = await listen(listenUrl({ endpointing: 300 }));
       await send(s.ws, pcm, { speed: 10 });
       const final = (await s.waitFor(isFinal)) as ResultsMessage;
-      assert.notEqual(final.channel.alternatives[0].transcript, PHRASE);
-      assert.ok(final.channel.alternatives[0].words.every((w) => ['goodbye', 'thank', 'you'].includes(w.word)));
+      assert.equal(final.channel.alternatives[0].transcript, '', 'not a phrase it did not hear');
+      assert.deepEqual(final.channel.alternatives[0].words, []);
       s.ws.close();
+      await dg.setPhrases(['What is the weather like, today?', 'hello']);
+      assert.deepEqual(dg.phrases('en-US'), ['What is the weather like, today?', 'hello']);
+      const again = await listen(listenUrl({ endpointing: 300 }));
+      await send(again.ws, pcm, { speed: 10 });
+      assert.equal(((await again.waitFor(isFinal)) as ResultsMessage).channel.alternatives[0].transcript, PHRASE);
+      again.ws.close();
     } finally {
-      dg.setPhrases(['What is the weather like, today?', 'hello']);
+      await dg.setPhrases(DEFAULT_PHRASES.en);
     }
-    const s = await listen(listenUrl({ endpointing: 300 }));
-    await send(s.ws, pcm, { speed: 10 });
-    assert.equal(((await s.waitFor(isFinal)) as ResultsMessage).channel.alternatives[0].transcript, PHRASE);
+  });
+});
+
+describe('languages', () => {
+  const RU_PHRASE = 'Какая сегодня погода?';
+  const ruUrl = (query: Record<string, string | number | boolean> = {}) =>
+    listenUrl({ model: 'nova-2', language: 'ru', smart_format: true, endpointing: 300, ...query });
+
+  /** The finals of `text` spoken by `voice` into a stream opened with `query`. */
+  async function finals(text: string, voice: string, url: string): Promise<ResultsMessage[]> {
+    const s = await listen(url);
+    await send(s.ws, speech(text, { voice, padBefore: 0.3, padAfter: 0.6 }), { speed: 10 });
+    s.ws.send(JSON.stringify({ type: 'CloseStream' }));
+    await s.closed;
+    return s.messages.filter(isFinal);
+  }
+
+  it('transcribes Russian speech with language=ru in Cyrillic, in smart_format\'s shape, with interims of the words so far', async () => {
+    const s = await listen(ruUrl({ interim_results: true }));
+    await send(s.ws, speech(RU_PHRASE, { voice: 'ru', padBefore: 0.3, padAfter: 0.6 }), { speed: 2 });
+    const final = (await s.waitFor(isFinal)) as ResultsMessage;
+    assertResultsShape(final, true);
+    const alt = final.channel.alternatives[0];
+    assert.equal(alt.transcript, RU_PHRASE);
+    assert.deepEqual(alt.words.map((w) => w.word), ['какая', 'сегодня', 'погода']);
+    assert.deepEqual(alt.words.map((w) => w.punctuated_word), ['Какая', 'сегодня', 'погода?']);
+    for (let i = 1; i < alt.words.length; i++) assert.ok(alt.words[i].start >= alt.words[i - 1].end, 'words in order');
+    assert.ok(alt.words[0].start >= 0.2 && alt.words[0].start <= 0.45, `first word at ${alt.words[0].start}`);
+    assert.equal(final.speech_final, true);
+    const interims = s.messages.filter((m): m is ResultsMessage => isResults(m) && !m.is_final);
+    assert.ok(interims.length >= 1, `${interims.length} interim results`);
+    for (const r of interims) {
+      const text = r.channel.alternatives[0].transcript;
+      assert.ok(text === '' || RU_PHRASE.startsWith(text), `interim "${text}"`);
+    }
     s.ws.close();
+  });
+
+  it('never transcribes an unlisted Russian phrase as a listed one: a new question, a listed one with a word added, English speech', async () => {
+    for (const [text, voice] of [
+      ['Где ближайшая станция метро?', 'ru'],
+      ['Как твои дела?', 'ru'],
+      ['Расскажи сказку.', 'ru'],
+      [PHRASE, 'en-us'],
+    ]) {
+      const got = await finals(text, voice, ruUrl());
+      assert.ok(got.length >= 1, text);
+      assert.deepEqual(got.map((r) => r.channel.alternatives[0].transcript).filter(Boolean), [], `"${text}" came out as a phrase`);
+    }
+    // Russian speech in an English stream is not English either.
+    const crossed = await finals(RU_PHRASE, 'ru', listenUrl({ language: 'en', endpointing: 300 }));
+    assert.deepEqual(crossed.map((r) => r.channel.alternatives[0].transcript).filter(Boolean), []);
+  });
+
+  it('takes extra phrases per language, and language=multi hears every list', async () => {
+    const own = await startDeepgramStandIn({ apiKey: KEY, extraPhrases: { ru: ['Который час?'] } });
+    try {
+      assert.deepEqual(own.phrases('ru'), [...DEFAULT_PHRASES.ru, 'Который час?']);
+      assert.deepEqual(own.phrases('en'), DEFAULT_PHRASES.en);
+      const url = (language: string) => `${own.wsUrl}/v1/listen?encoding=linear16&sample_rate=16000&smart_format=true&endpointing=300&language=${language}`;
+      const ru = await finals('Который час?', 'ru', url('ru-RU'));
+      assert.deepEqual(ru.map((r) => r.channel.alternatives[0].transcript).filter(Boolean), ['Который час?']);
+      const multi = await finals(RU_PHRASE, 'ru', url('multi'));
+      assert.deepEqual(multi.map((r) => r.channel.alternatives[0].transcript).filter(Boolean), [RU_PHRASE]);
+    } finally {
+      await own.close();
+    }
+    assert.deepEqual(phraseLists({ phrases: ['one'], extraPhrases: { EN: ['two'], de: ['drei'] } }), { en: ['one', 'two'], ru: [...DEFAULT_PHRASES.ru], de: ['drei'] });
+    // heygen-avatar-dev --phrases LANG=FILE: one phrase a line, blank lines and # comments skipped.
+    const file = join(work, 'phrases-ru.txt');
+    writeFileSync(file, '# extra Russian phrases\nКоторый час?\n\n  Где метро?  \r\n');
+    assert.deepEqual(extraPhrasesFrom(['--ttft', '5', '--phrases', `ru=${file}`, '--phrases', `ru-RU=${file}`]), {
+      ru: ['Который час?', 'Где метро?'],
+      'ru-RU': ['Который час?', 'Где метро?'],
+    });
+    assert.throws(() => extraPhrasesFrom(['--phrases', file]), /LANG=FILE/);
+  });
+
+  it('refuses a language the model does not take as Deepgram does (400, no such model/language/tier); takes one it has no phrases for', async () => {
+    for (const query of [
+      { model: 'nova-2', language: 'ga' },
+      { model: 'nova-2', language: 'xx-YY' },
+      { model: 'nova-2-phonecall', language: 'ru' },
+      { model: 'nova-3', language: 'ar' },
+    ]) {
+      const r = await refusedUpgrade(listenUrl(query));
+      assert.equal(r.status, 400, JSON.stringify(query));
+      assertDeepgramError(r.body, 'Bad Request');
+      assert.equal(r.body.err_msg, 'No such model/language/tier combination found.');
+    }
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      const german = await finals('Wie spät ist es?', 'de', listenUrl({ model: 'nova-2', language: 'de', endpointing: 300 }));
+      assert.ok(german.length >= 1);
+      assert.deepEqual(german.map((r) => r.channel.alternatives[0].transcript).filter(Boolean), []);
+      (await listen(listenUrl({ model: 'nova-2', language: 'de' }))).ws.close();
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(warnings.length, 1, 'said once');
+    assert.match(warnings[0], /no phrases for language "de"/);
   });
 });
 
@@ -606,7 +713,7 @@ describe('@deepgram/sdk against the stand-in', () => {
       socket.sendMedia(pcm.subarray(i, i + 3200));
       await sleep(10);
     }
-    assert.equal(await final, 'What is the weather like today.');
+    assert.equal(await final, 'What is the weather like today?');
     socket.sendCloseStream({ type: 'CloseStream' });
     assert.equal(await closed, 1000);
     assert.equal(messages.at(-1)?.type, 'Metadata');

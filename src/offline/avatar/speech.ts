@@ -2,12 +2,17 @@
 // text, sox converts it to mono 16-bit PCM at the LiveKit track's rate.
 import { spawn } from 'node:child_process';
 
-/** espeak-ng voices for the BCP-47 languages the widget knows; others fall back to the base language. */
-const VOICES: Record<string, string> = { en: 'en-us', 'en-us': 'en-us', 'en-gb': 'en-gb', ru: 'ru', de: 'de', fr: 'fr', es: 'es', it: 'it', pt: 'pt', uk: 'uk', pl: 'pl', nl: 'nl', zh: 'cmn', ja: 'ja' };
+/**
+ * espeak-ng voices by BCP-47 tag where espeak names them otherwise; any other language espeak-ng
+ * speaks goes by its primary subtag (`ru`, `tr`, `uk`…), and the rest falls back to English.
+ */
+const VOICES: Record<string, string> = { en: 'en-us', 'en-gb': 'en-gb', 'pt-br': 'pt-br', 'es-419': 'es-419', zh: 'cmn', fr: 'fr-fr', no: 'nb' };
+const PRIMARY = new Set('af ar bg bn ca cs da de el es et fa fi he hi hr hu id it ja ko lt lv ms nb nl pl pt ro ru sk sl sr sv ta th tr uk vi'.split(' '));
 
 export function espeakVoice(language: string | undefined): string {
   const lang = (language ?? 'en').toLowerCase();
-  return VOICES[lang] ?? VOICES[lang.split('-')[0]] ?? 'en-us';
+  const primary = lang.split('-')[0];
+  return VOICES[lang] ?? VOICES[primary] ?? (PRIMARY.has(primary) ? primary : 'en-us');
 }
 
 export interface SpeechOptions {
@@ -15,6 +20,8 @@ export interface SpeechOptions {
   /** Speaking rate, 1 = espeak's 175 words per minute (HeyGen's voice.rate, LiveAvatar's voice_settings.speed). */
   rate?: number;
   sampleRate?: number;
+  /** `text` is SSML (`<speak>…<break time="1s"/>…</speak>`), as espeak-ng's `-m` reads it. */
+  ssml?: boolean;
 }
 
 /** Synthesises `text` as mono Int16 PCM at `sampleRate` (default 48 kHz). */
@@ -22,7 +29,7 @@ export function synthesizeSpeech(text: string, options: SpeechOptions = {}): Pro
   const sampleRate = options.sampleRate ?? 48_000;
   const wpm = Math.round(175 * (options.rate ?? 1));
   return new Promise((resolve, reject) => {
-    const espeak = spawn('espeak-ng', ['-v', espeakVoice(options.language), '-s', String(wpm), '--stdout', '--', text], {
+    const espeak = spawn('espeak-ng', ['-v', espeakVoice(options.language), '-s', String(wpm), ...(options.ssml ? ['-m'] : []), '--stdout', '--', text], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sox = spawn('sox', ['-t', 'wav', '-', '-t', 'raw', '-r', String(sampleRate), '-e', 'signed-integer', '-b', '16', '-c', '1', '-L', '-'], {

@@ -1,7 +1,7 @@
 // Audio plumbing of the Deepgram stand-in: linear16 frames off the socket → mono float samples →
 // 16 kHz for the speech detector and the recogniser.
 
-/** The sample rate the speech detector and pocketsphinx's en-us model work at. */
+/** The sample rate the speech detector and the recogniser work at. */
 export const RECOGNIZER_SAMPLE_RATE = 16_000;
 
 /**

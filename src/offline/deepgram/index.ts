@@ -1,9 +1,10 @@
 // The offline Deepgram stand-in: live transcription (`/v1/listen`) and temporary tokens
-// (`/v1/auth/grant`) on this machine, recognised with pocketsphinx. A dev tool shipped in the
-// package (`heygen-avatar/dev`), not test code.
-export { startDeepgramStandIn, DEFAULT_PHRASES } from './server.js';
+// (`/v1/auth/grant`) on this machine, recognised against espeak-ng phrase lists. A dev tool
+// shipped in the package (`heygen-avatar/dev`), not test code.
+export { startDeepgramStandIn, phraseLists } from './server.js';
+export { DEFAULT_PHRASES, extraPhrasesFrom } from './phrases.js';
 export type { DeepgramStandIn, DeepgramStandInOptions } from './server.js';
-export { DEEPGRAM_ERRORS, CLOSE as DEEPGRAM_CLOSE } from './protocol.js';
+export { DEEPGRAM_ERRORS, CLOSE as DEEPGRAM_CLOSE, modelTakesLanguage } from './protocol.js';
 export type {
   DeepgramErrorBody,
   ListenServerMessage,

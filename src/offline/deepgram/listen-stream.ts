@@ -271,7 +271,7 @@ export class ListenStream {
   }
 
   #recognize(from: number, to: number, kind: 'final' | 'interim'): Promise<Recognition> {
-    return this.#recognizer.recognize(this.#history.slice(from, to), kind).then(
+    return this.#recognizer.recognize(this.#history.slice(from, to), kind, this.#params.language).then(
       (words): Recognition => ({ ok: true, words }),
       (error: Error): Recognition => ({ ok: false, error }),
     );
@@ -284,17 +284,11 @@ export class ListenStream {
       start: roundTime(offset + w.start),
       end: roundTime(offset + w.end),
       confidence: w.confidence,
+      ...(this.#params.punctuate ? { punctuated_word: w.punctuated } : {}),
     }));
   }
 
   #results(start: number, end: number, words: ResultsWord[], flags: { isFinal: boolean; speechFinal: boolean; fromFinalize: boolean }): ResultsMessage {
-    if (this.#params.punctuate) {
-      words.forEach((w, i) => {
-        let text = i === 0 ? w.word.charAt(0).toUpperCase() + w.word.slice(1) : w.word;
-        if (flags.isFinal && i === words.length - 1) text += '.';
-        w.punctuated_word = text;
-      });
-    }
     const transcript = words.map((w) => w.punctuated_word ?? w.word).join(' ');
     const confidence = words.length ? words.reduce((sum, w) => sum + w.confidence, 0) / words.length : 0;
     return {

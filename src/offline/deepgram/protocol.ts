@@ -119,6 +119,30 @@ export class ListenParamError extends Error {}
 /** Encodings upstream accepts for live audio; of these the stand-in decodes only linear16. */
 const UPSTREAM_ENCODINGS = ['linear16', 'linear32', 'flac', 'alaw', 'mulaw', 'amr-nb', 'amr-wb', 'opus', 'ogg-opus', 'speex', 'g729'];
 
+/**
+ * The languages Deepgram's Nova models take (its models-and-languages overview). A model outside
+ * this table is not checked: the stand-in takes any language for it.
+ */
+const NOVA_2 = 'bg ca zh zh-cn zh-hans zh-tw zh-hant zh-hk cs da da-dk nl nl-be en en-us en-au en-gb en-nz en-in et fi fr fr-ca de de-ch el hi hu id it ja ko ko-kr lv lt ms multi no pl pt pt-br pt-pt ro ru sk es es-419 sv sv-se th th-th tr uk vi';
+const NOVA_3 =
+  'en en-us en-au en-gb en-in en-nz multi de nl sv sv-se da da-dk es es-419 fr fr-ca pt pt-br pt-pt it tr no id bg cs fi hi hu ja ko ko-kr pl ru uk vi ca et nl-be de-ch el lv lt ms ro sk be bn bs hr kn mk mr sr sl ta tl te zh zh-cn zh-hans zh-tw zh-hant';
+const ENGLISH_ONLY = 'en en-us';
+const MODEL_LANGUAGES: Record<string, Set<string>> = {
+  'nova-2': new Set(NOVA_2.split(' ')),
+  'nova-2-general': new Set(NOVA_2.split(' ')),
+  'nova-3': new Set(NOVA_3.split(' ')),
+  'nova-3-general': new Set(NOVA_3.split(' ')),
+};
+
+/** Whether Deepgram's `model` takes `language` (Nova's specialised models are English only). */
+export function modelTakesLanguage(model: string, language: string): boolean {
+  const languages = MODEL_LANGUAGES[model] ?? (/^nova-[23]-/.test(model) ? new Set(ENGLISH_ONLY.split(' ')) : undefined);
+  return !languages || languages.has(language.toLowerCase());
+}
+
+/** Deepgram's answer to a model that does not take the language asked for. */
+export const NO_SUCH_MODEL = 'No such model/language/tier combination found.';
+
 const MIN_SAMPLE_RATE = 8_000;
 const MAX_SAMPLE_RATE = 48_000;
 const MAX_CHANNELS = 32;
@@ -152,9 +176,13 @@ export function parseListenParams(query: URLSearchParams): ListenParams {
   const utteranceEndMs = integerParam(query, 'utterance_end_ms', null);
   if (utteranceEndMs !== null && utteranceEndMs < 1) throw new ListenParamError('utterance_end_ms must be a positive number of milliseconds.');
 
+  const model = query.get('model') || 'base';
+  const language = query.get('language') || 'en';
+  if (!modelTakesLanguage(model, language)) throw new ListenParamError(NO_SUCH_MODEL);
+
   return {
-    model: query.get('model') || 'base',
-    language: query.get('language') || 'en',
+    model,
+    language,
     encoding,
     sampleRate,
     channels,
@@ -182,7 +210,7 @@ function booleanParam(query: URLSearchParams, name: string): boolean {
 
 /** The model description every Results and Metadata message of a stream carries. */
 export function describeModel(model: string): { uuid: string; info: ModelInfo } {
-  const hex = createHash('sha256').update(`offline-pocketsphinx:${model}`).digest('hex');
+  const hex = createHash('sha256').update(`offline-espeak-dtw:${model}`).digest('hex');
   const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  return { uuid, info: { name: model, version: 'offline-pocketsphinx-en-us', arch: 'pocketsphinx' } };
+  return { uuid, info: { name: model, version: 'offline-espeak-phrases', arch: 'mfcc-dtw' } };
 }

@@ -1,265 +1,180 @@
-// Speech recognition for the Deepgram stand-in: pocketsphinx (`pocketsphinx_continuous`, Debian
-// packages pocketsphinx + pocketsphinx-en-us) decoding one speech segment at a time against a JSGF
-// grammar of known phrases. With a grammar, synthetic speech (espeak-ng) comes out exactly.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Speech recognition for the Deepgram stand-in, in any language espeak-ng speaks: each speech
+// segment is compared with the stand-in's own espeak-ng renderings of that language's phrase list
+// (MFCC + delta features, dynamic time warping) and comes out as the phrase it matches, or as
+// nothing. No acoustic model is needed, so Russian works as English does (no Russian model ships
+// with Debian or npm); what it recognises is espeak-ng's speech of the listed phrases.
+//
+// Honesty over recall: a segment is a phrase only if the whole of it lines up with the whole of
+// the phrase and no stretch of the alignment is poor. Speech that is not on the list — a different
+// phrase, or a listed one with a word added or changed — comes out empty, never as a phrase it was
+// not. Measured on espeak-ng speech (scripts/recognizer-accuracy.mjs): listed phrases at 130–210
+// words a minute end with worst stretches ≤ 3.6, unlisted ones ≥ 5.3; the limit sits between.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { alignPrefix, alignWhole, type Alignment } from './alignment.js';
+import { extractFeatures, frameSeconds, type Features } from './features.js';
+import { interimWords, languageKey, parsePhrase, type Phrase } from './phrases.js';
+import { buildTemplates, type PhraseTemplate } from './templates.js';
 
-const POCKETSPHINX_BINARY = 'pocketsphinx_continuous';
-const POCKETSPHINX_MODEL = '/usr/share/pocketsphinx/model/en-us/en-us';
-const POCKETSPHINX_DICTIONARY = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict';
+/** A segment matches a phrase when no 200 ms stretch of their alignment is further apart than this… */
+const MAX_WORST = 4.4;
+/** …and the alignment as a whole is no further apart than this. */
+const MAX_DISTANCE = 3.9;
+/** Fewer voiced frames than this (80 ms) is a click or a breath, not a word. */
+const MIN_FRAMES = 8;
 
 /** A recognised word, times in seconds from the start of the audio given to `recognize`. */
 export interface RecognizedWord {
   word: string;
+  /** The word as a smart-formatted transcript shows it (capital, punctuation). */
+  punctuated: string;
   start: number;
   end: number;
   confidence: number;
 }
 
 /**
- * `final` decodes a speech segment as one of the phrases; `interim` as any prefix of one, so
+ * `final` decodes a speech segment as one whole phrase; `interim` as the beginning of one, so
  * speech that is still going on comes out as the words so far.
  */
 export type RecognitionKind = 'final' | 'interim';
 
-/** Lower-case words separated by single spaces; punctuation other than apostrophes dropped. */
-export function normalizePhrase(phrase: string): string {
-  return phrase
-    .toLowerCase()
-    .replace(/[^a-z0-9' ]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-const dictionaries = new Map<string, Promise<Map<string, string[]>>>();
-
-/** CMU dictionary lines by word (alternative pronunciations `word(2)` kept under `word`). */
-function loadDictionary(path: string): Promise<Map<string, string[]>> {
-  let loaded = dictionaries.get(path);
-  if (!loaded) {
-    loaded = readFile(path, 'utf8').then((text) => {
-      const entries = new Map<string, string[]>();
-      for (const line of text.split('\n')) {
-        const space = line.indexOf(' ');
-        if (space <= 0) continue;
-        const word = line.slice(0, space).replace(/\(\d+\)$/, '');
-        const lines = entries.get(word);
-        if (lines) lines.push(line);
-        else entries.set(word, [line]);
-      }
-      return entries;
-    });
-    loaded.catch(() => dictionaries.delete(path));
-    dictionaries.set(path, loaded);
-  }
-  return loaded;
-}
-
-/** Tokens pocketsphinx prints that are not words: silence, sentence marks, fillers, null arcs. */
-function isFiller(token: string): boolean {
-  return token.startsWith('<') || token.startsWith('[') || token.startsWith('++') || token === '(NULL)';
-}
-
-interface Grammar {
-  phrases: string[];
-  finalGrammar: string;
-  interimGrammar: string;
-  dictionary: string;
-}
-
 interface Job {
   kind: RecognitionKind;
-  run: () => void;
+  run: () => Promise<void>;
   cancel: (reason: Error) => void;
 }
 
-/**
- * Runs `pocketsphinx_continuous` on speech segments, at most one process per CPU at a time (final
- * decodes ahead of interim ones). Create with `PhraseRecognizer.create()`.
- */
+/** Phrase lists by language; create with `PhraseRecognizer.create()`. */
 export class PhraseRecognizer {
-  readonly #workDir: string;
-  readonly #dictionary: Map<string, string[]>;
-  readonly #children = new Set<ChildProcess>();
+  readonly #templates = new Map<string, PhraseTemplate[]>();
   readonly #queue: Job[] = [];
-  readonly #maxRunning = Math.max(2, availableParallelism());
-  #running = 0;
-  #grammar!: Grammar;
-  #version = 0;
-  #files = 0;
+  #running = false;
   #closed = false;
 
-  private constructor(workDir: string, dictionary: Map<string, string[]>) {
-    this.#workDir = workDir;
-    this.#dictionary = dictionary;
-  }
+  private constructor() {}
 
-  /** Checks that pocketsphinx and its en-us model are installed, and prepares the grammar. */
-  static async create(phrases: readonly string[]): Promise<PhraseRecognizer> {
-    await assertPocketsphinxInstalled();
-    const dictionary = await loadDictionary(POCKETSPHINX_DICTIONARY);
-    const workDir = await mkdtemp(join(tmpdir(), 'offline-deepgram-'));
-    const recognizer = new PhraseRecognizer(workDir, dictionary);
-    try {
-      recognizer.setPhrases(phrases);
-    } catch (err) {
-      await rm(workDir, { recursive: true, force: true });
-      throw err;
-    }
+  /**
+   * Renders every language's phrases with espeak-ng. Rejects if espeak-ng or sox is missing, or a
+   * list is empty.
+   */
+  static async create(lists: Readonly<Record<string, readonly string[]>>): Promise<PhraseRecognizer> {
+    const recognizer = new PhraseRecognizer();
+    await Promise.all(Object.entries(lists).map(([language, phrases]) => recognizer.setPhrases(language, phrases)));
     return recognizer;
   }
 
-  /** The phrases recognised, normalised (lower case, no punctuation). */
-  get phrases(): readonly string[] {
-    return this.#grammar.phrases;
+  /** The languages with a phrase list (primary subtags). */
+  get languages(): string[] {
+    return [...this.#templates.keys()];
+  }
+
+  /** `language`'s phrases as listed (empty when it has none). */
+  phrases(language: string): readonly string[] {
+    return (this.#templates.get(languageKey(language)) ?? []).map((t) => t.phrase.text);
   }
 
   /**
-   * Replaces the phrases; decodes already running finish with the old ones. Throws a TypeError if
-   * the list is empty or a word is not in the pronunciation dictionary.
+   * Replaces `language`'s phrases once they are rendered; decodes already running finish with the
+   * old ones. Rejects with a TypeError when no phrase has a word in it.
    */
-  setPhrases(phrases: readonly string[]): void {
-    const normalized = [...new Set(phrases.map((p) => (typeof p === 'string' ? normalizePhrase(p) : '')))].filter(Boolean);
-    if (!normalized.length) throw new TypeError('phrases must contain at least one phrase with a word in it');
-    const words = new Set(normalized.flatMap((p) => p.split(' ')));
-    const unknown = [...words].filter((w) => !this.#dictionary.has(w));
-    if (unknown.length) {
-      throw new TypeError(
-        `phrases use words the recogniser cannot pronounce (not in ${POCKETSPHINX_DICTIONARY}): ${unknown.join(', ')}; spell numbers and symbols out as words`,
-      );
-    }
-    const prefixes = new Set<string>();
-    for (const phrase of normalized) {
-      const parts = phrase.split(' ');
-      for (let n = 1; n <= parts.length; n++) prefixes.add(parts.slice(0, n).join(' '));
-    }
-    const version = ++this.#version;
-    const base = join(this.#workDir, `grammar-${version}`);
-    const grammar: Grammar = {
-      phrases: normalized,
-      finalGrammar: `${base}.jsgf`,
-      interimGrammar: `${base}-interim.jsgf`,
-      dictionary: `${base}.dict`,
-    };
-    // One phrase per speech segment: letting phrases repeat (`<phrase>+`) makes pocketsphinx insert
-    // short phrases into the tail of long ones (a drawn-out "today" came out as "today yes").
-    writeFileSync(grammar.finalGrammar, `#JSGF V1.0;\ngrammar phrases;\npublic <phrase> = ${normalized.join(' | ')};\n`);
-    writeFileSync(grammar.interimGrammar, `#JSGF V1.0;\ngrammar prefixes;\npublic <prefix> = ${[...prefixes].join(' | ')};\n`);
-    writeFileSync(grammar.dictionary, `${[...words].flatMap((w) => this.#dictionary.get(w) ?? []).join('\n')}\n`);
-    this.#grammar = grammar;
+  async setPhrases(language: string, phrases: readonly string[]): Promise<void> {
+    const key = languageKey(language);
+    if (!/^[a-z]{2,3}$/.test(key)) throw new TypeError(`phrase lists are kept by language (such as en or ru), not "${language}"`);
+    const parsed = dedupe(phrases.map((p) => parsePhrase(p, key)).filter((p): p is Phrase => !!p));
+    if (!parsed.length) throw new TypeError(`the ${key} phrase list must contain at least one phrase with a word in it`);
+    this.#templates.set(key, await buildTemplates(parsed, key));
   }
 
-  /** Decodes 16 kHz mono 16-bit audio into words (empty when nothing matched a phrase). */
-  recognize(audio: Int16Array, kind: RecognitionKind): Promise<RecognizedWord[]> {
+  /**
+   * Decodes 16 kHz mono 16-bit audio in `language` (`multi`: every language listed) into the words
+   * of the phrase it is; empty when it is none of them or the language has no phrases.
+   */
+  recognize(audio: Int16Array, kind: RecognitionKind, language: string): Promise<RecognizedWord[]> {
     if (this.#closed) return Promise.reject(new Error('the recogniser is closed'));
-    const grammar = this.#grammar;
+    const key = languageKey(language);
+    const templates = key === 'multi' ? [...this.#templates.values()].flat() : (this.#templates.get(key) ?? []);
     return new Promise<RecognizedWord[]>((resolve, reject) => {
-      const run = () => {
-        this.#running++;
-        this.#decode(audio, kind, grammar)
-          .then(resolve, reject)
-          .finally(() => {
-            this.#running--;
-            this.#next();
-          });
-      };
+      const run = () => decode(audio, kind, templates).then(resolve, reject);
       this.#queue.push({ kind, run, cancel: reject });
-      this.#next();
+      void this.#next();
     });
   }
 
-  /** Kills running decodes and removes the temporary files. */
+  /** Cancels the decodes still waiting. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const job of this.#queue.splice(0)) job.cancel(new Error('the recogniser is closed'));
-    for (const child of this.#children) child.kill('SIGKILL');
-    this.#children.clear();
-    await rm(this.#workDir, { recursive: true, force: true });
   }
 
-  #next(): void {
-    if (this.#closed || this.#running >= this.#maxRunning || !this.#queue.length) return;
+  /** One decode at a time (they share the event loop), final ones ahead of interim ones. */
+  async #next(): Promise<void> {
+    if (this.#running || this.#closed || !this.#queue.length) return;
     const finalIndex = this.#queue.findIndex((job) => job.kind === 'final');
     const [job] = this.#queue.splice(finalIndex >= 0 ? finalIndex : 0, 1);
-    job.run();
-  }
-
-  async #decode(audio: Int16Array, kind: RecognitionKind, grammar: Grammar): Promise<RecognizedWord[]> {
-    const file = join(this.#workDir, `segment-${++this.#files}.raw`);
-    await writeFile(file, new Uint8Array(audio.buffer, audio.byteOffset, audio.byteLength));
+    this.#running = true;
     try {
-      const output = await this.#run([
-        '-infile', file,
-        '-jsgf', kind === 'final' ? grammar.finalGrammar : grammar.interimGrammar,
-        '-hmm', POCKETSPHINX_MODEL,
-        '-dict', grammar.dictionary,
-        '-samprate', '16000',
-        '-remove_silence', 'no',
-        '-time', 'yes',
-        '-logfn', '/dev/null',
-      ]);
-      return parseWordTimes(output);
+      await job.run();
     } finally {
-      await rm(file, { force: true });
+      this.#running = false;
+      void this.#next();
     }
-  }
-
-  #run(args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      if (this.#closed) return reject(new Error('the recogniser is closed'));
-      const child = spawn(POCKETSPHINX_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      this.#children.add(child);
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', (err) => {
-        this.#children.delete(child);
-        reject(err);
-      });
-      child.on('close', (code, signal) => {
-        this.#children.delete(child);
-        if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
-        const detail = Buffer.concat(stderr).toString('utf8').trim().split('\n').pop() ?? '';
-        reject(new Error(`${POCKETSPHINX_BINARY} failed (${signal ?? `exit code ${code}`})${detail ? `: ${detail}` : ''}`));
-      });
-    });
   }
 }
 
-/** Parses the word lines of `-time yes` output: `word start end posterior`. */
-function parseWordTimes(output: string): RecognizedWord[] {
+function dedupe(phrases: Phrase[]): Phrase[] {
+  const seen = new Set<string>();
+  return phrases.filter((p) => {
+    const key = p.words.join(' ');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+interface Match {
+  template: PhraseTemplate;
+  alignment: Alignment;
+  /** Words of the phrase covered: all for a final, those completed so far for an interim. */
+  count: number;
+}
+
+async function decode(audio: Int16Array, kind: RecognitionKind, templates: readonly PhraseTemplate[]): Promise<RecognizedWord[]> {
+  const features = extractFeatures(audio);
+  if (features.frames < MIN_FRAMES) return [];
+  let best: Match | undefined;
+  for (const template of templates) {
+    const alignment = kind === 'final' ? alignWhole(features, template.features) : alignPrefix(features, template.features);
+    // Each alignment is a few milliseconds of work: let sockets and timers run between them.
+    await yieldToEventLoop();
+    if (!alignment || alignment.worst > MAX_WORST || alignment.distance > MAX_DISTANCE) continue;
+    const count = kind === 'final' ? template.wordEnds.length : template.wordEnds.filter((end) => end < alignment.bFrames).length;
+    if (!count) continue;
+    if (!best || alignment.distance < best.alignment.distance) best = { template, alignment, count };
+  }
+  return best ? wordsOf(best, features, kind) : [];
+}
+
+/** The matched words with their times in the received audio, from where the alignment put them. */
+function wordsOf({ template, alignment, count }: Match, features: Features, kind: RecognitionKind): RecognizedWord[] {
+  const { phrase, wordEnds } = template;
+  const punctuated = kind === 'final' ? phrase.punctuated : interimWords(phrase, count);
+  const confidence = Math.round(Math.max(0, Math.min(1, 1 - alignment.distance / (2 * MAX_DISTANCE))) * 1000) / 1000;
+  const lastRow = features.frames - 1;
+  const rowAt = (templateFrame: number) => {
+    const row = alignment.aFrameOf[Math.min(templateFrame, alignment.bFrames - 1)];
+    return row < 0 ? lastRow : row;
+  };
+  const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
   const words: RecognizedWord[] = [];
-  for (const line of output.split('\n')) {
-    const match = /^(\S+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/.exec(line.trim());
-    if (!match || isFiller(match[1])) continue;
-    words.push({
-      word: match[1].replace(/\(\d+\)$/, ''),
-      start: Number(match[2]),
-      end: Number(match[3]),
-      confidence: Math.min(1, Math.max(0, Number(match[4]))),
-    });
+  let previousEnd = 0;
+  for (let n = 0; n < count; n++) {
+    const startRow = rowAt(n === 0 ? 0 : wordEnds[n - 1] + 1);
+    // A word ends where the next one's first aligned row begins (or at the end of the speech).
+    const endRow = Math.max(startRow, wordEnds[n] + 1 < alignment.bFrames ? rowAt(wordEnds[n] + 1) - 1 : lastRow);
+    const start = Math.max(previousEnd, round(frameSeconds(features.frameIndex[startRow])));
+    const end = Math.max(start + 0.01, round(frameSeconds(features.frameIndex[endRow] + 1)));
+    previousEnd = end;
+    words.push({ word: phrase.words[n], punctuated: punctuated[n], start, end: round(end), confidence });
   }
   return words;
-}
-
-async function assertPocketsphinxInstalled(): Promise<void> {
-  for (const path of [POCKETSPHINX_MODEL, POCKETSPHINX_DICTIONARY]) {
-    try {
-      await access(path);
-    } catch {
-      throw new Error(`the offline Deepgram stand-in needs the pocketsphinx en-us model at ${path} (Debian/Ubuntu: apt-get install pocketsphinx pocketsphinx-en-us)`);
-    }
-  }
-  await new Promise<void>((resolve, reject) => {
-    // Without arguments it prints its usage and exits; only a missing binary is an error here.
-    const child = spawn(POCKETSPHINX_BINARY, [], { stdio: 'ignore' });
-    child.on('error', () =>
-      reject(new Error(`the offline Deepgram stand-in needs ${POCKETSPHINX_BINARY} on the PATH (Debian/Ubuntu: apt-get install pocketsphinx pocketsphinx-en-us)`)),
-    );
-    child.on('close', () => resolve());
-  });
 }

@@ -1,6 +1,7 @@
 // Deepgram's live speech-to-text API, locally (DESIGN.md §6, §8): `POST /v1/auth/grant` and the
 // `GET /v1/listen` WebSocket, with upstream's paths, auth, messages, error bodies and close codes,
-// speech detected and recognised on this machine (pocketsphinx), and faults on demand.
+// speech detected and recognised on this machine (espeak-ng phrase lists, see recognizer.ts), and
+// faults on demand.
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { BodyError, FaultPlan, handleFaultControl, readJsonBody, sendJson, type 
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, TokenIssuer } from './auth.js';
 import { ListenStream } from './listen-stream.js';
 import { DEEPGRAM_ERRORS, ListenParamError, parseListenParams, type DeepgramErrorBody } from './protocol.js';
+import { DEFAULT_PHRASES, languageKey } from './phrases.js';
 import { PhraseRecognizer } from './recognizer.js';
 
 export interface DeepgramStandInOptions {
@@ -23,11 +25,14 @@ export interface DeepgramStandInOptions {
    */
   apiKey?: string;
   /**
-   * The phrases the recogniser knows: each speech segment (speech between pauses of 200 ms or
-   * more) comes out as one of them. Words must be in pocketsphinx's en-us dictionary; default
-   * `DEFAULT_PHRASES`.
+   * The phrases the recogniser knows, by language (`en`, `ru`, any language espeak-ng speaks):
+   * each speech segment (speech between pauses of 200 ms or more) in a stream's `language` comes
+   * out as one of them, or empty. A language named here has its list replaced; the others keep
+   * `DEFAULT_PHRASES`. A plain array is English's list.
    */
-  phrases?: string[];
+  phrases?: readonly string[] | Readonly<Record<string, readonly string[]>>;
+  /** Phrases added to each language's list (the default one or the one given in `phrases`). */
+  extraPhrases?: Readonly<Record<string, readonly string[]>>;
   /** Closes a stream (1011, NET-0001) that received neither audio nor text for this long; default 10 000 ms as upstream. */
   idleTimeoutMs?: number;
   /** Lifetime of a granted token when the request names no `ttl_seconds`; default 30. */
@@ -43,29 +48,16 @@ export interface DeepgramStandIn {
   faults: FaultPlan;
   /** Live transcription streams currently open. */
   readonly openStreams: number;
-  /** Replaces the recogniser's phrases (throws a TypeError for words it cannot pronounce). */
-  setPhrases(phrases: string[]): void;
+  /** The phrases recognised in `language`, as listed (empty for a language with no list). */
+  phrases(language: string): readonly string[];
+  /**
+   * Replaces `language`'s phrases (default `en`), resolving once they are rendered; rejects with a
+   * TypeError for a list without words.
+   */
+  setPhrases(phrases: readonly string[], language?: string): Promise<void>;
   /** Closes every stream (1001), ends stalled requests, kills recogniser processes, stops listening. */
   close(): Promise<void>;
 }
-
-/** What the stand-in recognises unless told otherwise: the demo's conversation openers. */
-export const DEFAULT_PHRASES: readonly string[] = [
-  'hello',
-  'hi there',
-  'how are you',
-  'what is your name',
-  'what is the weather like today',
-  'tell me a joke',
-  'tell me about yourself',
-  'what can you do',
-  'can you hear me',
-  'thank you',
-  'yes',
-  'no',
-  'stop',
-  'goodbye',
-];
 
 const DEFAULT_API_KEY = 'offline-deepgram-key';
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
@@ -80,9 +72,23 @@ const CLOSE_GRACE_MS = 1000;
 const LISTEN_PATH = '/v1/listen';
 const GRANT_PATH = '/v1/auth/grant';
 
+/** The phrase lists `options` ask for: the defaults, replaced and extended language by language. */
+export function phraseLists(options: Pick<DeepgramStandInOptions, 'phrases' | 'extraPhrases'>): Record<string, string[]> {
+  const given = Array.isArray(options.phrases) ? { en: options.phrases } : ((options.phrases ?? {}) as Record<string, readonly string[]>);
+  const lists: Record<string, string[]> = {};
+  for (const source of [DEFAULT_PHRASES, given]) {
+    for (const [language, phrases] of Object.entries(source)) lists[languageKey(language)] = [...phrases];
+  }
+  for (const [language, phrases] of Object.entries(options.extraPhrases ?? {})) {
+    const key = languageKey(language);
+    lists[key] = [...(lists[key] ?? []), ...phrases];
+  }
+  return lists;
+}
+
 /**
- * Starts the Deepgram stand-in. Rejects if pocketsphinx or its en-us model is not installed, if a
- * phrase has a word the recogniser cannot pronounce, or if the port cannot be bound.
+ * Starts the Deepgram stand-in. Rejects if espeak-ng or sox is not installed, if a phrase list has
+ * no words, or if the port cannot be bound.
  */
 export async function startDeepgramStandIn(options: DeepgramStandInOptions = {}): Promise<DeepgramStandIn> {
   const host = options.host ?? '127.0.0.1';
@@ -93,7 +99,9 @@ export async function startDeepgramStandIn(options: DeepgramStandInOptions = {})
     throw new RangeError(`defaultTokenTtlSeconds must be between ${MIN_TOKEN_TTL_SECONDS} and ${MAX_TOKEN_TTL_SECONDS}, got ${defaultTtl}`);
   }
   const issuer = new TokenIssuer(options.apiKey ?? DEFAULT_API_KEY);
-  const recognizer = await PhraseRecognizer.create(options.phrases ?? DEFAULT_PHRASES);
+  const recognizer = await PhraseRecognizer.create(phraseLists(options));
+  /** Languages streams asked for that have no phrases: said once on the console. */
+  const unlisted = new Set<string>();
   const faults = new FaultPlan();
   const streams = new Map<WebSocket, ListenStream>();
   /** Requests and upgrades held open by a `stall` fault. */
@@ -184,6 +192,11 @@ export async function startDeepgramStandIn(options: DeepgramStandInOptions = {})
       if (!(err instanceof ListenParamError)) throw err;
       return rejectUpgrade(socket, requestId, DEEPGRAM_ERRORS.badRequest, err.message);
     }
+    const language = languageKey(params.language);
+    if (language !== 'multi' && !recognizer.languages.includes(language) && !unlisted.has(language)) {
+      unlisted.add(language);
+      console.warn(`offline Deepgram: no phrases for language "${params.language}", so its speech comes out empty; list some (option phrases, heygen-avatar-dev --phrases ${language}=FILE)`);
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = new ListenStream(ws, { params, requestId, recognizer, faults, idleTimeoutMs });
       streams.set(ws, stream);
@@ -231,8 +244,11 @@ export async function startDeepgramStandIn(options: DeepgramStandInOptions = {})
     get openStreams() {
       return streams.size;
     },
-    setPhrases(phrases: string[]) {
-      recognizer.setPhrases(phrases);
+    phrases(language: string) {
+      return recognizer.phrases(language);
+    },
+    setPhrases(phrases: readonly string[], language = 'en') {
+      return recognizer.setPhrases(language, phrases);
     },
     close() {
       closed ??= (async () => {
