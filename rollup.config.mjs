@@ -22,7 +22,7 @@ const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDepe
 const external = (id) =>
   id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
 const browserTs = (extra = {}) =>
-  typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], exclude: ['src/broker/**', 'src/offline/**'], ...extra });
+  typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], exclude: ['src/broker/**', 'src/offline/**', 'src/conformance/**'], ...extra });
 
 // AudioWorklet scripts: `import url from './x.ts?worklet'` bundles x.ts with what it imports into one
 // self-contained file (a worklet cannot import at run time), emits it as its own file (page CSPs often
@@ -98,7 +98,7 @@ export default [
     },
   },
   {
-    input: { 'offline/index': 'src/offline/index.ts', 'offline/cli': 'src/offline/cli.ts', 'broker/index': 'src/broker/index.ts', 'broker/cli': 'src/broker/cli.ts' },
+    input: { 'offline/index': 'src/offline/index.ts', 'offline/cli': 'src/offline/cli.ts', 'broker/index': 'src/broker/index.ts', 'broker/cli': 'src/broker/cli.ts', 'conformance/index': 'src/conformance/index.ts', 'conformance/cli': 'src/conformance/cli.ts' },
     external,
     plugins: [
       version(),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test layer and ends with the plain line `N passed, N failed`.
-//   node scripts/test.mjs                  build, then unit + browser + e2e
+//   node scripts/test.mjs                  build, then unit + browser + e2e + conformance
 //   node scripts/test.mjs unit browser     only those layers
 //   node scripts/test.mjs e2e --no-build   skip the build (dist/ must be current)
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const build = !args.includes('--no-build');
 const asked = args.filter((a) => !a.startsWith('--'));
-const layers = asked.length ? asked : ['unit', 'browser', 'e2e'];
+const layers = asked.length ? asked : ['unit', 'browser', 'e2e', 'conformance'];
 const work = mkdtempSync(join(tmpdir(), 'heygen-avatar-test-'));
 const results = {};
 
@@ -34,9 +34,10 @@ makeTestFixtures();
 const typecheckFailed = build && run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.check.json']) !== 0;
 if (typecheckFailed) console.log('typecheck failed');
 
-if (layers.includes('unit')) {
-  const files = readdirSync(join(root, 'test/unit')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/unit/${f}`);
-  const tap = join(work, 'unit.tap');
+/** Runs the node:test files of `test/<layer>/` and counts their results. */
+function nodeTestLayer(layer) {
+  const files = readdirSync(join(root, `test/${layer}`)).filter((f) => f.endsWith('.test.ts')).map((f) => `test/${layer}/${f}`);
+  const tap = join(work, `${layer}.tap`);
   const status = run(process.execPath, [
     '--import', 'tsx', '--test', '--test-concurrency=1',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
@@ -45,9 +46,11 @@ if (layers.includes('unit')) {
   ]);
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const num = (name) => Number(text.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-  results.unit = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
-  if (status !== 0 && results.unit.failed === 0) results.unit.failed = 1;
+  results[layer] = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
+  if (status !== 0 && results[layer].failed === 0) results[layer].failed = 1;
 }
+
+if (layers.includes('unit')) nodeTestLayer('unit');
 
 const browserLayers = layers.filter((l) => l === 'browser' || l === 'e2e');
 if (browserLayers.length) {
@@ -69,6 +72,12 @@ if (browserLayers.length) {
   }
   const failedSeen = browserLayers.some((l) => results[l].failed > 0);
   if (status !== 0 && !failedSeen) results[browserLayers[0]].failed += 1;
+}
+
+// The conformance kit against the shipped broker (and broken endpoints), with the offline world.
+if (layers.includes('conformance')) {
+  installLiveKit();
+  nodeTestLayer('conformance');
 }
 
 rmSync(work, { recursive: true, force: true });

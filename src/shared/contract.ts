@@ -41,12 +41,23 @@ export interface AvatarAccessBase {
 /** HeyGen's streaming avatar API (`api.heygen.com/v1/streaming.*`, API v2): REST tasks, media over LiveKit. */
 export interface HeygenStreamingAccess extends AvatarAccessBase {
   provider: 'heygen-streaming';
-  /** API base, e.g. `https://api.heygen.com` (the widget appends `/v1/streaming.start` …). */
+  /**
+   * API base, e.g. `https://api.heygen.com` (the widget appends `/v1/streaming.start` …).
+   * @minLength 1
+   */
   apiBase: string;
-  /** Session-scoped HeyGen token (`streaming.create_token`): `Authorization: Bearer <token>`. */
+  /**
+   * Session-scoped HeyGen token (`streaming.create_token`): `Authorization: Bearer <token>`.
+   * @minLength 1
+   */
   token: string;
-  /** The LiveKit room `streaming.new` created: its `url` and `access_token`. */
-  livekit: { url: string; token: string };
+  /** The LiveKit room `streaming.new` created: its `url` (wss) and `access_token` (a subscribe-only JWT). */
+  livekit: {
+    /** @minLength 1 */
+    url: string;
+    /** @minLength 1 */
+    token: string;
+  };
 }
 
 /**
@@ -56,37 +67,73 @@ export interface HeygenStreamingAccess extends AvatarAccessBase {
  */
 export interface LiveAvatarAccess extends AvatarAccessBase {
   provider: 'liveavatar';
-  /** API base, e.g. `https://api.liveavatar.com` (the widget appends `/v1/sessions/start` …). */
+  /**
+   * API base, e.g. `https://api.liveavatar.com` (the widget appends `/v1/sessions/start` …).
+   * @minLength 1
+   */
   apiBase: string;
-  /** The `session_token` of `POST /v1/sessions/token`: `Authorization: Bearer <token>`. */
+  /**
+   * The `session_token` of `POST /v1/sessions/token`: `Authorization: Bearer <token>`.
+   * @minLength 1
+   */
   token: string;
 }
 
 /** Answer of `POST <token-endpoint>`: everything one session needs, and nothing long-lived. */
 export interface SessionResponse {
-  /** The avatar session's id at the avatar service (LiveAvatar and HeyGen streaming `session_id`). */
+  /**
+   * The avatar session's id at the avatar service (LiveAvatar and HeyGen streaming `session_id`).
+   * @minLength 1
+   */
   sessionId: string;
-  /** Bearer token for this session's calls to the broker (STT refresh, LLM route, heartbeat, close). */
+  /**
+   * Bearer token for this session's calls to the broker (STT refresh, LLM route, heartbeat, close).
+   * @minLength 1
+   */
   sessionKey: string;
   /** The avatar service and its session-scoped credentials. */
   avatar: AvatarAccess;
   stt: {
     provider: 'deepgram';
-    /** Base URL of Deepgram's API, e.g. `https://api.deepgram.com` (the widget opens `/v1/listen`). */
+    /**
+     * Base URL of Deepgram's API, e.g. `https://api.deepgram.com`: absolute http(s); the widget
+     * opens `wss://…/v1/listen` (`ws://` for `http://`) under it.
+     * @pattern ^https?://
+     * @minLength 1
+     */
     url: string;
-    /** Temporary token, sent as WebSocket subprotocols `['bearer', token]`. */
+    /**
+     * Temporary token, sent as WebSocket subprotocols `['bearer', token]`.
+     * @minLength 1
+     */
     token: string;
-    /** Seconds the token stays valid for opening a socket. */
+    /**
+     * Seconds the token stays valid for opening a socket.
+     * @exclusiveMinimum 0
+     */
     expiresIn: number;
-    /** `POST` with `Authorization: Bearer <sessionKey>` → `SttTokenResponse`. */
+    /**
+     * `POST` with `Authorization: Bearer <sessionKey>` → `SttTokenResponse`. Absolute, or a path
+     * (`/api/avatar/…`), which the browser resolves against the page: only for a same-origin endpoint.
+     * @minLength 1
+     */
     refreshUrl: string;
   };
   /** The broker's default LLM route, when it has one: `POST` an `LlmRouteRequest`, read SSE. */
-  llm?: { url: string };
+  llm?: {
+    /** @minLength 1 */
+    url: string;
+  };
   limits: {
-    /** Seconds the avatar session may last. */
+    /**
+     * Seconds the avatar session may last.
+     * @exclusiveMinimum 0
+     */
     sessionDurationSeconds: number;
-    /** Seconds of inactivity after which the avatar service closes the session. */
+    /**
+     * Seconds of inactivity after which the avatar service closes the session.
+     * @exclusiveMinimum 0
+     */
     idleTimeoutSeconds: number;
   };
   /**
@@ -94,11 +141,17 @@ export interface SessionResponse {
    * <sessionKey>`, answer 204) while the session runs, so the broker can tell a live session from
    * one the browser abandoned (crash, lost network) and close the latter.
    */
-  heartbeat?: { url: string; intervalSeconds: number };
+  heartbeat?: {
+    /** @minLength 1 */
+    url: string;
+    /** @exclusiveMinimum 0 */
+    intervalSeconds: number;
+  };
   /**
    * Where to report the session closed: `POST` a `CloseRequest` as `text/plain` JSON (what
    * `navigator.sendBeacon` sends on `pagehide`) or `application/json`. The broker then stops the
    * avatar session.
+   * @minLength 1
    */
   closeUrl: string;
 }
@@ -116,7 +169,9 @@ export interface LegacySessionResponse extends Omit<SessionResponse, 'avatar'> {
 
 /** Answer of `POST stt.refreshUrl`. */
 export interface SttTokenResponse {
+  /** @minLength 1 */
   token: string;
+  /** @exclusiveMinimum 0 */
   expiresIn: number;
 }
 
