@@ -124,7 +124,8 @@ export class SentenceChunker {
   #abbreviation(dot: number): 'initial' | 'fixed' | 'may-end' | undefined {
     const before = this.#buffer.slice(0, dot);
     const compound = /((?:\p{L}{1,5}\.\s?)*\p{L}+)$/u.exec(before)?.[1];
-    if (!compound) return undefined;
+    // A word on its own, not the end of «м/с» or "km/h".
+    if (!compound || !/^$|[\s(«"“„]$/u.test(before.slice(0, before.length - compound.length))) return undefined;
     const word = compound.slice(compound.search(/\p{L}+$/u));
     const key = compound.replace(/\s/g, '').toLowerCase();
     const last = word.toLowerCase();

@@ -595,6 +595,8 @@ describe('languages', () => {
 
   it('transcribes Russian speech with language=ru in Cyrillic, in smart_format\'s shape, with interims of the words so far', async () => {
     const s = await listen(ruUrl({ interim_results: true }));
+    const record = dg.listens.find((l) => l.requestId === s.requestId);
+    assert.deepEqual(record?.query, { encoding: 'linear16', sample_rate: '16000', model: 'nova-2', language: 'ru', smart_format: 'true', endpointing: '300', interim_results: 'true' });
     await send(s.ws, speech(RU_PHRASE, { voice: 'ru', padBefore: 0.3, padAfter: 0.6 }), { speed: 2 });
     const final = (await s.waitFor(isFinal)) as ResultsMessage;
     assertResultsShape(final, true);

@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SseParser, readSse } from '../../src/shared/sse.js';
+import { splitSentences } from '../../src/conversation/sentences.js';
 import {
+  BUILT_IN_REPLIES,
   LLM_BODY_LIMIT_BYTES,
   defaultReply,
+  questionLanguage,
   splitTokens,
   startLlmStandIn,
   type ChatCompletion,
@@ -611,6 +614,39 @@ describe('scripted replies and the call log', SUITE, () => {
     assert.equal(defaultReply('What is your name'), defaultReply('What is your name?!'));
     assert.notEqual(defaultReply('hello'), defaultReply('goodbye'));
     assert.match(defaultReply(''), /^I did not catch a question\./);
+  });
+
+  it('answers in the language it is asked in: built-in Russian replies of several sentences, a Russian default, the table first', async () => {
+    const text = async (q: string) => {
+      const res = await openai(chat(q, { stream: true }));
+      return (await readEvents(res))
+        .filter((e) => e.data !== '[DONE]')
+        .map((e) => (JSON.parse(e.data) as ChatCompletionChunk).choices[0]?.delta.content ?? '')
+        .join('');
+    };
+    const weather = await text('Какая сегодня погода?');
+    assert.equal(weather, BUILT_IN_REPLIES.ru[0].reply);
+    // Several sentences, with abbreviations, initials and numbers that must not cut them.
+    assert.deepEqual(splitSentences(weather), [
+      'Сегодня в Москве облачно, около +3,5 °C, т. е. прохладно.',
+      'Ветер северо-западный, 4–6 м/с, к вечеру до 10 м/с.',
+      'По данным А. С. Попова из метеобюро, осадков до 2 мм.',
+      'Возьмите зонт, шарф и т. д.',
+      'Хорошего дня!',
+    ]);
+    assert.equal(questionLanguage('Какая сегодня погода?'), 'ru');
+    assert.equal(questionLanguage('What is Москва?'), 'en');
+    const unscripted = await text('Который час?');
+    assert.equal(unscripted, defaultReply('Который час?'));
+    assert.equal(
+      unscripted,
+      'Вы спросили: «Который час». Я офлайн-заменитель языковой модели, т. е. этот ответ заготовлен заранее. Подключите настоящую модель, и ответы станут настоящими.',
+    );
+    assert.equal(splitSentences(unscripted).length, 3);
+    // English questions keep the English default; the configured table comes before the built-in one.
+    assert.equal(await text('How are you?'), defaultReply('How are you?'));
+    llm.configure({ replies: [{ match: 'погода', reply: 'Своя погода.' }] });
+    assert.equal(await text('Какая сегодня погода?'), 'Своя погода.');
   });
 
   it('POST /_config sets the clock and the table (RegExp as {regex, flags}); GET /_config and GET /_calls report them', async () => {

@@ -53,6 +53,7 @@ describe('splitSentences: Russian', () => {
       'Потом был лицей.',
     ]);
     assert.deepEqual(splitSentences('Мы живём в г. Москва, ул. Тверская. Приходите!'), ['Мы живём в г. Москва, ул. Тверская.', 'Приходите!']);
+    assert.deepEqual(splitSentences('Ветер до 10 м/с. Дождя нет.'), ['Ветер до 10 м/с.', 'Дождя нет.']);
   });
 
   it('keeps decimals with a comma or a point, and numbers with abbreviations', () => {

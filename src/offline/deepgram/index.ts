@@ -3,7 +3,7 @@
 // shipped in the package (`heygen-avatar/dev`), not test code.
 export { startDeepgramStandIn, phraseLists } from './server.js';
 export { DEFAULT_PHRASES, extraPhrasesFrom } from './phrases.js';
-export type { DeepgramStandIn, DeepgramStandInOptions } from './server.js';
+export type { DeepgramStandIn, DeepgramStandInOptions, ListenRecord } from './server.js';
 export { DEEPGRAM_ERRORS, CLOSE as DEEPGRAM_CLOSE, modelTakesLanguage } from './protocol.js';
 export type {
   DeepgramErrorBody,

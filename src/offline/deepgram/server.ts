@@ -39,6 +39,15 @@ export interface DeepgramStandInOptions {
   defaultTokenTtlSeconds?: number;
 }
 
+/** A `/v1/listen` upgrade the stand-in accepted: what the client asked for. */
+export interface ListenRecord {
+  requestId: string;
+  /** The query parameters as sent (`language`, `model`, `smart_format`…). */
+  query: Record<string, string>;
+  /** When the stream opened (epoch ms). */
+  openedAt: number;
+}
+
 export interface DeepgramStandIn {
   /** Base URL, like `https://api.deepgram.com`: `http://127.0.0.1:PORT`. */
   url: string;
@@ -48,6 +57,8 @@ export interface DeepgramStandIn {
   faults: FaultPlan;
   /** Live transcription streams currently open. */
   readonly openStreams: number;
+  /** Every stream opened so far, oldest first. */
+  readonly listens: readonly ListenRecord[];
   /** The phrases recognised in `language`, as listed (empty for a language with no list). */
   phrases(language: string): readonly string[];
   /**
@@ -104,6 +115,7 @@ export async function startDeepgramStandIn(options: DeepgramStandInOptions = {})
   const unlisted = new Set<string>();
   const faults = new FaultPlan();
   const streams = new Map<WebSocket, ListenStream>();
+  const listens: ListenRecord[] = [];
   /** Requests and upgrades held open by a `stall` fault. */
   const stalled = new Set<Duplex>();
   const requestIds = new WeakMap<IncomingMessage, string>();
@@ -198,6 +210,7 @@ export async function startDeepgramStandIn(options: DeepgramStandInOptions = {})
       console.warn(`offline Deepgram: no phrases for language "${params.language}", so its speech comes out empty; list some (option phrases, heygen-avatar-dev --phrases ${language}=FILE)`);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      listens.push({ requestId, query: Object.fromEntries(url.searchParams), openedAt: Date.now() });
       const stream = new ListenStream(ws, { params, requestId, recognizer, faults, idleTimeoutMs });
       streams.set(ws, stream);
       ws.on('close', () => streams.delete(ws));
@@ -244,6 +257,7 @@ export async function startDeepgramStandIn(options: DeepgramStandInOptions = {})
     get openStreams() {
       return streams.size;
     },
+    listens,
     phrases(language: string) {
       return recognizer.phrases(language);
     },

@@ -10,7 +10,7 @@
 //   POST|GET|DELETE /_faults     see ../faults.ts
 export { startLlmStandIn, LLM_BODY_LIMIT_BYTES } from './server.js';
 export type { LlmCall, LlmStandIn, LlmStandInOptions } from './server.js';
-export { defaultReply } from './replies.js';
+export { BUILT_IN_REPLIES, defaultReply, questionLanguage } from './replies.js';
 export type { ScriptedReply, ScriptedReplyJson } from './replies.js';
 export { splitTokens } from './protocol.js';
 export type { ChatMessage } from './protocol.js';
