@@ -9,10 +9,11 @@
 // Serves the demo pages and the built widget beside the broker on one origin (default
 // http://127.0.0.1:8080). `--no-build` skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import serveStatic from 'serve-static';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.PORT ?? 8080);
@@ -66,22 +67,21 @@ if (live) {
 
 const broker = createSessionBroker(config);
 const api = createNodeListener(broker);
-const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.css': 'text/css' };
+// Only dist/ (under /dist/) and demo/ (everything else) are served, read on each request (a rebuild
+// shows at once); dotfiles are not served, and nothing outside the two folders.
+const fileOptions = { dotfiles: 'ignore', redirect: false, cacheControl: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') };
+const files = { dist: serveStatic(join(root, 'dist'), fileOptions), demo: serveStatic(join(root, 'demo'), fileOptions) };
+const notFound = (res) => res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
 
 const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
   if (path.startsWith('/api/avatar/')) return void api(req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
-  // Only dist/ and demo/ are served.
-  const rel = path === '/' ? 'demo/index.html' : path.startsWith('/dist/') ? path.slice(1) : `demo${path}`;
-  const file = normalize(join(root, rel));
-  const allowed = [join(root, 'dist') + sep, join(root, 'demo') + sep].some((dir) => file.startsWith(dir));
-  if (!allowed || !existsSync(file) || !statSync(file).isFile()) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
-    return;
+  if (path.startsWith('/dist/')) {
+    req.url = req.url.slice('/dist'.length);
+    return void files.dist(req, res, () => notFound(res));
   }
-  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-  res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
+  files.demo(req, res, () => notFound(res));
 });
 
 server.listen(port, host, () => {

@@ -38,7 +38,6 @@ export async function main(env: Record<string, string | undefined> = process.env
       avatarIds: resolved.avatarIds,
       maxSessions: resolved.maxSessions,
       maxSessionsPerClient: resolved.maxSessionsPerClient,
-      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
     })}\n`,
   );
   let stopping = false;

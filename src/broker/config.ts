@@ -2,7 +2,7 @@
 // checks, and the same read from environment variables (`configFromEnv`) for the CLI.
 import type { SessionRequest } from '../shared/contract.js';
 import { isLogLevel, jsonLineLogger, type BrokerLogger, type LogLevel } from './log.js';
-import { parseRedisUrl } from './resp.js';
+import { checkRedisUrl } from './redis-store.js';
 import type { SessionStore } from './store.js';
 import type { AvatarUpstream } from './upstreams/avatar-upstream.js';
 import { LIVEAVATAR_API_BASE, LIVEAVATAR_SANDBOX_AVATAR_ID } from './upstreams/liveavatar.js';
@@ -351,7 +351,7 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
   const maxSessionsPerClient = int(config.maxSessionsPerClient, 2, 'maxSessionsPerClient (MAX_SESSIONS_PER_CLIENT)', 1, 1_000_000);
   if (config.redisUrl) {
     try {
-      parseRedisUrl(config.redisUrl);
+      checkRedisUrl(config.redisUrl);
     } catch (err) {
       problems.push((err as Error).message);
     }
@@ -416,7 +416,6 @@ export function languageAllowed(tag: string, list: readonly string[]): boolean {
 export interface ServerSettings {
   port: number;
   host: string;
-  staticDir?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -564,7 +563,10 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
     ...opt('redisPrefix', str('REDIS_PREFIX')),
     ...opt('logLevel', logLevel && isLogLevel(logLevel) ? logLevel : undefined),
   };
-  const server: ServerSettings = { port, host: str('HOST') ?? '127.0.0.1', ...opt('staticDir', str('STATIC_DIR')) };
+  if (str('STATIC_DIR')) {
+    problems.push('STATIC_DIR is no longer supported: the broker serves no files. Serve your pages from your web server (or a static file handler such as sirv or serve-static) and mount the broker beside them');
+  }
+  const server: ServerSettings = { port, host: str('HOST') ?? '127.0.0.1' };
   // Run the full check now, so every problem (env and config) is reported at once.
   try {
     resolveConfig(config);

@@ -12,7 +12,7 @@ export type { SessionParams } from './validate.js';
 export { BrokerConfigError, configFromEnv, resolveConfig, DEFAULT_LANGUAGES, DEFAULT_STT_MODELS } from './config.js';
 export type { AvatarProvider, BrokerConfig, LiveAvatarConfig, LlmRouteConfig, RateLimit, ResolvedBrokerConfig, ServerSettings } from './config.js';
 export { createNodeListener, startBrokerServer } from './node-server.js';
-export type { BrokerServer, BrokerServerOptions, NodeListenerOptions } from './node-server.js';
+export type { BrokerServer, BrokerServerOptions } from './node-server.js';
 export { MemoryStore } from './store.js';
 export type { SessionRecord, SessionStore, SlotCaps, TokenBucket, TokenResult } from './store.js';
 export { RedisStore } from './redis-store.js';

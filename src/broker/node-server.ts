@@ -1,37 +1,19 @@
 // The broker on `node:http`: IncomingMessage → Request, Response → ServerResponse, with streamed
-// bodies both ways, the request's signal aborted when the client disconnects, the socket address
-// as the client address, and (optionally) static files beside the routes.
-import { createReadStream, statSync } from 'node:fs';
+// bodies both ways, the request's signal aborted when the client disconnects, and the socket
+// address as the client address. The broker serves no files: pages come from the site's own server.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { BrokerConfig } from './config.js';
 import { createSessionBroker, type SessionBroker } from './handler.js';
-
-export interface NodeListenerOptions {
-  /** Serve files from this directory for GET/HEAD requests outside the broker's base path. */
-  staticDir?: string;
-  /** The broker's base path (default `/api/avatar`), to tell broker requests from static ones. */
-  basePath?: string;
-}
 
 /**
  * A `(req, res)` listener for `node:http` (and Express, whose req/res extend Node's) that hands
  * every request to `broker.handle`. Mount it before any body parser.
  */
-export function createNodeListener(broker: Pick<SessionBroker, 'handle'>, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const staticRoot = options.staticDir ? resolve(options.staticDir) : undefined;
-  const basePath = `/${(options.basePath ?? '/api/avatar').replace(/^\/+|\/+$/g, '')}`;
+export function createNodeListener(broker: Pick<SessionBroker, 'handle'>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const rawUrl = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    if (staticRoot && (req.method === 'GET' || req.method === 'HEAD')) {
-      const path = rawUrl.split('?')[0];
-      if (path !== basePath && !path.startsWith(`${basePath}/`)) {
-        serveStatic(staticRoot, path, req, res);
-        return;
-      }
-    }
     if ((req as { _body?: unknown })._body === true) {
       // A body parser (express.json(), express.text()…) already consumed the stream.
       res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
@@ -193,68 +175,11 @@ async function sendResponse(response: Response, res: ServerResponse): Promise<vo
   }
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-function serveStatic(root: string, urlPath: string, req: IncomingMessage, res: ServerResponse): void {
-  const notFound = () => {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-    res.end(req.method === 'HEAD' ? undefined : 'not found');
-  };
-  let rel: string;
-  try {
-    rel = decodeURIComponent(urlPath);
-  } catch {
-    return notFound();
-  }
-  if (rel.includes('\0')) return notFound();
-  let file = resolve(join(root, rel));
-  if (file !== root && !file.startsWith(root + sep)) return notFound();
-  try {
-    let st = statSync(file);
-    if (st.isDirectory()) {
-      file = join(file, 'index.html');
-      st = statSync(file);
-    }
-    if (!st.isFile()) return notFound();
-    res.writeHead(200, {
-      'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': st.size,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-cache',
-    });
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    createReadStream(file)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  } catch {
-    notFound();
-  }
-}
-
 export interface BrokerServerOptions {
   /** Default 8787; 0 picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Also serve the files of this directory (GET/HEAD outside the base path), e.g. a demo page. */
-  staticDir?: string;
 }
 
 export interface BrokerServer {
@@ -267,8 +192,9 @@ export interface BrokerServer {
 
 /** Starts the broker on `node:http`. */
 export async function startBrokerServer(config: BrokerConfig, options: BrokerServerOptions = {}): Promise<BrokerServer> {
+  if ('staticDir' in options) throw new TypeError('startBrokerServer: staticDir was removed (the broker serves no files); serve pages with your web server or a static file handler');
   const broker = createSessionBroker(config);
-  const listener = createNodeListener(broker, { ...(options.staticDir ? { staticDir: options.staticDir } : {}), ...(config.basePath ? { basePath: config.basePath } : {}) });
+  const listener = createNodeListener(broker);
   const server = createServer((req, res) => void listener(req, res));
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 15_000;

@@ -1,8 +1,7 @@
 // Session records, concurrency slots and rate-limit buckets in Redis, shared by every broker
 // instance that points at the same server and prefix. Each check-and-change is one Lua script
-// (EVALSHA, falling back to EVAL), so caps and limits hold across instances.
-import { createHash } from 'node:crypto';
-import { RespClient, RespReplyError, type RespValue } from './resp.js';
+// (ioredis sends EVALSHA, falling back to EVAL), so caps and limits hold across instances.
+import { Redis } from 'ioredis';
 import type { SessionRecord, SessionStore, SlotCaps, TokenBucket, TokenResult } from './store.js';
 
 export interface RedisStoreOptions {
@@ -102,63 +101,75 @@ redis.call('HSET', KEYS[1], 't', tostring(t), 'at', tostring(math.max(now, at)))
 redis.call('PEXPIRE', KEYS[1], math.ceil((cap - t) / rate) + 1000)
 return wait`;
 
-class Script {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-}
-
 const SCRIPTS = {
-  reserve: new Script(RESERVE),
-  add: new Script(ADD),
-  get: new Script(GET),
-  touch: new Script(TOUCH),
-  claim: new Script(CLAIM),
-  remove: new Script(REMOVE),
-  release: new Script(RELEASE),
-  takeToken: new Script(TAKE_TOKEN),
+  reserve: RESERVE,
+  add: ADD,
+  get: GET,
+  touch: TOUCH,
+  claim: CLAIM,
+  remove: REMOVE,
+  release: RELEASE,
+  takeToken: TAKE_TOKEN,
 };
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptReply = string | number | null | ScriptReply[];
 
-/** The Redis-backed store (no npm package: RESP over node:net, see resp.ts). */
+/** The Redis-backed store, on ioredis (reconnection, the scripts' EVALSHA with EVAL fallback, timeouts). */
 export class RedisStore implements SessionStore {
   readonly kind = 'redis';
   readonly shared = true;
-  readonly #client: RespClient;
+  readonly #client: Redis;
   readonly #p: string;
+  #lastError = '';
 
   constructor(options: RedisStoreOptions) {
-    this.#client = new RespClient(options.url, { commandTimeoutMs: options.commandTimeoutMs ?? 5000 });
+    checkRedisUrl(options.url);
+    this.#client = new Redis(options.url, {
+      connectionName: 'heygen-avatar-broker',
+      commandTimeout: options.commandTimeoutMs ?? 5000,
+      connectTimeout: 5000,
+      // While Redis is unreachable a command waits for the next connection attempt only (at most a
+      // second apart), so the broker answers 500 at once instead of holding requests in a queue.
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      // A script cut off by a dropped connection may have run: it fails rather than run twice.
+      autoResendUnfulfilledCommands: false,
+      scripts: Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [name, { lua }])),
+    });
+    // Failed commands carry the reason; the last connection error says why there is no connection.
+    this.#client.on('error', (err: Error) => {
+      this.#lastError = err.message;
+    });
     this.#p = options.prefix ?? 'heygen-avatar:';
   }
 
   /** Checks the connection (PING). */
   async ping(): Promise<void> {
-    const r = await this.#client.send(['PING']);
+    const r = await this.#run(this.#client.ping());
     if (r !== 'PONG') throw new Error(`redis answered PING with ${String(r)}`);
   }
 
   async reserveSlot(ref: string, clientId: string, caps: SlotCaps, now: number, until: number): Promise<'ok' | 'total' | 'client'> {
-    const r = await this.#eval(SCRIPTS.reserve, [this.#slots, this.#clientSlots(clientId)], [ref, now, until, caps.total, caps.perClient]);
+    const r = await this.#eval('reserve', [this.#slots, this.#clientSlots(clientId)], [ref, now, until, caps.total, caps.perClient]);
     if (r === 'ok' || r === 'total' || r === 'client') return r;
     throw new Error(`redis reserve script answered ${String(r)}`);
   }
 
   async releaseSlot(ref: string, clientId: string): Promise<void> {
-    await this.#eval(SCRIPTS.release, [this.#slots, this.#clientSlots(clientId)], [ref]);
+    await this.#eval('release', [this.#slots, this.#clientSlots(clientId)], [ref]);
   }
 
   async add(record: SessionRecord, slotUntil: number): Promise<void> {
     const ttl = Math.max(1, slotUntil - record.createdAt) + 3_600_000;
     await this.#eval(
-      SCRIPTS.add,
+      'add',
       [this.#rec(record.ref), this.#slots, this.#clientSlots(record.clientId), this.#deadlines, this.#seen],
       [JSON.stringify(record), record.ref, slotUntil, record.deadline, record.lastSeen, ttl, record.createdAt],
     );
   }
 
   async get(ref: string): Promise<SessionRecord | undefined> {
-    const r = await this.#eval(SCRIPTS.get, [this.#rec(ref), this.#seen], [ref]);
+    const r = await this.#eval('get', [this.#rec(ref), this.#seen], [ref]);
     if (!Array.isArray(r) || typeof r[0] !== 'string') return undefined;
     const record = JSON.parse(r[0]) as SessionRecord;
     if (r[1] !== null && r[1] !== undefined) record.lastSeen = Number(r[1]);
@@ -166,58 +177,58 @@ export class RedisStore implements SessionStore {
   }
 
   async touch(ref: string, now: number): Promise<boolean> {
-    return (await this.#eval(SCRIPTS.touch, [this.#rec(ref), this.#seen], [ref, now])) === 1;
+    return (await this.#eval('touch', [this.#rec(ref), this.#seen], [ref, now])) === 1;
   }
 
   async claim(ref: string, now: number, leaseUntil: number, ifDue?: { abandonedBefore: number }): Promise<SessionRecord | undefined> {
-    const r = await this.#eval(
-      SCRIPTS.claim,
-      [this.#rec(ref), this.#deadlines, this.#seen],
-      [now, leaseUntil, ifDue ? 1 : 0, ifDue?.abandonedBefore ?? 0, ref],
-    );
+    const r = await this.#eval('claim', [this.#rec(ref), this.#deadlines, this.#seen], [now, leaseUntil, ifDue ? 1 : 0, ifDue?.abandonedBefore ?? 0, ref]);
     return typeof r === 'string' ? (JSON.parse(r) as SessionRecord) : undefined;
   }
 
   async remove(ref: string, clientId: string): Promise<void> {
-    await this.#eval(SCRIPTS.remove, [this.#rec(ref), this.#slots, this.#clientSlots(clientId), this.#deadlines, this.#seen], [ref]);
+    await this.#eval('remove', [this.#rec(ref), this.#slots, this.#clientSlots(clientId), this.#deadlines, this.#seen], [ref]);
   }
 
   async due(now: number, abandonedBefore: number, limit: number): Promise<string[]> {
     const [byDeadline, bySilence] = await Promise.all([
-      this.#client.send(['ZRANGEBYSCORE', this.#deadlines, '-inf', now, 'LIMIT', 0, limit]),
-      this.#client.send(['ZRANGEBYSCORE', this.#seen, '-inf', `(${abandonedBefore}`, 'LIMIT', 0, limit]),
+      this.#run(this.#client.zrangebyscore(this.#deadlines, '-inf', now, 'LIMIT', 0, limit)),
+      this.#run(this.#client.zrangebyscore(this.#seen, '-inf', `(${abandonedBefore}`, 'LIMIT', 0, limit)),
     ]);
-    return [...new Set([...strings(byDeadline), ...strings(bySilence)])].slice(0, limit);
+    return [...new Set([...byDeadline, ...bySilence])].slice(0, limit);
   }
 
   async list(limit: number): Promise<string[]> {
-    return strings(await this.#client.send(['ZRANGE', this.#deadlines, 0, limit - 1]));
+    return this.#run(this.#client.zrange(this.#deadlines, '0', String(limit - 1)));
   }
 
   async takeToken(key: string, bucket: TokenBucket, now: number): Promise<TokenResult> {
-    const wait = await this.#eval(SCRIPTS.takeToken, [`${this.#p}rl:${key}`], [bucket.capacity, bucket.refillPerSecond / 1000, now]);
+    const wait = await this.#eval('takeToken', [`${this.#p}rl:${key}`], [bucket.capacity, bucket.refillPerSecond / 1000, now]);
     return wait === 0 ? { ok: true } : { ok: false, retryAfterMs: Number(wait) };
   }
 
   async counts(now: number): Promise<{ sessions: number; slots: number }> {
-    const [sessions, slots] = await Promise.all([
-      this.#client.send(['ZCARD', this.#deadlines]),
-      this.#client.send(['ZCOUNT', this.#slots, `(${now}`, '+inf']),
-    ]);
-    return { sessions: Number(sessions), slots: Number(slots) };
+    const [sessions, slots] = await Promise.all([this.#run(this.#client.zcard(this.#deadlines)), this.#run(this.#client.zcount(this.#slots, `(${now}`, '+inf'))]);
+    return { sessions, slots };
   }
 
   async close(): Promise<void> {
-    await this.#client.close();
+    // QUIT waits for the replies in flight; without a connection there is nothing to wait for.
+    if (this.#client.status === 'ready') await this.#client.quit().catch(() => undefined);
+    this.#client.disconnect();
   }
 
-  async #eval(script: Script, keys: string[], args: (string | number)[]): Promise<RespValue> {
-    try {
-      return await this.#client.send(['EVALSHA', script.sha, keys.length, ...keys, ...args]);
-    } catch (err) {
-      if (!(err instanceof RespReplyError) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.#client.send(['EVAL', script.source, keys.length, ...keys, ...args]);
-    }
+  /** Runs one of SCRIPTS (ioredis sends EVALSHA, and EVAL when the server does not have it yet). */
+  #eval(name: ScriptName, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
+    const run = (this.#client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<ScriptReply>>)[name];
+    return this.#run(run.call(this.#client, keys.length, ...keys, ...args));
+  }
+
+  /** A command's failure as the broker logs it: `redis: …`, with the connection error when there is no connection. */
+  #run<T>(command: Promise<T>): Promise<T> {
+    return command.catch((err: Error) => {
+      const why = err.name === 'MaxRetriesPerRequestError' ? `no connection${this.#lastError ? ` (${this.#lastError})` : ''}` : err.message;
+      throw new Error(`redis: ${why}`, { cause: err });
+    });
   }
 
   get #slots(): string {
@@ -237,6 +248,17 @@ export class RedisStore implements SessionStore {
   }
 }
 
-function strings(v: RespValue): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+/** Checks a Redis URL (`redis://[user:password@]host:port[/db]` or `rediss://…`); throws a TypeError saying what is wrong. */
+export function checkRedisUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError('REDIS_URL is not a URL (expected redis://[user:password@]host:port[/db])');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new TypeError(`REDIS_URL must start with redis:// or rediss://, not ${u.protocol}//`);
+  }
+  const db = u.pathname.replace(/^\//, '');
+  if (db && !/^\d+$/.test(db)) throw new TypeError('REDIS_URL database (the path) must be a number');
 }

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, startBrokerServer, type BrokerConfig, type BrokerServer, type BrokerSessionResponse, type LogEntry } from '../../src/broker/index.js';
+import { configFromEnv, RedisStore, startBrokerServer, type BrokerConfig, type BrokerServer, type BrokerSessionResponse, type LogEntry } from '../../src/broker/index.js';
+import { freeTcpPort } from '../../scripts/livekit.mjs';
 
 /** The page origin the test brokers allow. */
 export const ORIGIN = 'https://shop.example';
@@ -96,8 +97,8 @@ export function configProblems(env: Record<string, string>): string {
 }
 
 /** A broker on loopback (port 0), stopped by `runCleanups`; `api` is its base path's URL. */
-export async function startBroker(config: BrokerConfig, options: { staticDir?: string } = {}): Promise<BrokerServer & { api: string }> {
-  const server = await startBrokerServer(config, { port: 0, ...options });
+export async function startBroker(config: BrokerConfig): Promise<BrokerServer & { api: string }> {
+  const server = await startBrokerServer(config, { port: 0 });
   cleanups.push(() => server.close());
   return Object.assign(server, { api: `${server.url}${config.basePath ?? '/api/avatar'}` });
 }
@@ -120,6 +121,48 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
+}
+
+/** A redis-server of a test (see startRedis). */
+export interface TestRedis {
+  /** `redis://[:password@]127.0.0.1:port` */
+  url: string;
+  stop(): Promise<void>;
+  /** Stops it and starts it again on the same port, empty (no persistence), as a crashed Redis comes back. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A redis-server on a free loopback port, without persistence (`--save '' --appendonly no`),
+ * answering PING when this resolves; stopped by `runCleanups`.
+ */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const port: number = await freeTcpPort();
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password];
+  const url = `redis://${options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`}127.0.0.1:${port}`;
+  let proc: ChildProcess;
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  const start = async () => {
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' });
+    const probe = new RedisStore({ url });
+    await waitFor('redis-server to answer', async () => probe.ping().then(() => true, () => false), 5000);
+    await probe.close();
+  };
+  await start();
+  cleanups.push(stop);
+  return {
+    url,
+    stop,
+    async restart() {
+      await stop();
+      await start();
+    },
+  };
 }
 
 /** One request a fake upstream received. */
@@ -181,14 +224,27 @@ export interface BrokerCli {
   exited: Promise<number | null>;
 }
 
-/** Starts the broker CLI with exactly `env` (and PATH); resolves on its `broker_started` line. */
-export async function startCli(env: Record<string, string>): Promise<BrokerCli> {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/broker/cli.ts', import.meta.url))], {
-    cwd: root,
+/** Runs the broker CLI with exactly `env` (and PATH) until it exits by itself (a configuration error): its exit code and output. */
+export async function runCliToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const proc = spawnCli(env);
+  let output = '';
+  proc.stdout!.on('data', (d) => (output += d));
+  proc.stderr!.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((r) => proc.once('exit', r));
+  return { code, output };
+}
+
+function spawnCli(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/broker/cli.ts', import.meta.url))], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Starts the broker CLI with exactly `env` (and PATH); resolves on its `broker_started` line. */
+export async function startCli(env: Record<string, string>): Promise<BrokerCli> {
+  const proc = spawnCli(env);
   const output: string[] = [];
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const startup = await new Promise<Record<string, unknown>>((resolve, reject) => {

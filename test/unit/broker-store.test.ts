@@ -1,42 +1,24 @@
 // The broker's stores, side by side: MemoryStore and RedisStore (on a real redis-server) must
 // answer every operation the same way — slots, records, leases, due sessions, token buckets.
-// Also the RESP parser on replies split at every byte.
+// Also RedisStore's connection: reconnection, a URL with credentials and a database.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { MemoryStore, RedisStore, type SessionRecord, type SessionStore } from '../../src/broker/index.js';
-import { encodeCommand, parseReply, RespClient, RespReplyError, parseRedisUrl } from '../../src/broker/resp.js';
-import { freeTcpPort } from '../../scripts/livekit.mjs';
+import { checkRedisUrl } from '../../src/broker/redis-store.js';
+import { runCleanups, startRedis } from '../support/broker-harness.js';
 
 let redisUrl = '';
-let redis: ReturnType<typeof spawn> | undefined;
 const opened: SessionStore[] = [];
 
 before(async () => {
-  const port: number = await freeTcpPort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  redisUrl = `redis://127.0.0.1:${port}`;
-  const probe = new RedisStore({ url: redisUrl });
-  for (let i = 0; ; i++) {
-    try {
-      await probe.ping();
-      break;
-    } catch (err) {
-      if (i > 100) throw err;
-      await sleep(50);
-    }
-  }
-  await probe.close();
+  redisUrl = (await startRedis()).url;
 });
 
 after(async () => {
   for (const s of opened) await s.close();
-  if (redis && redis.exitCode === null) {
-    const exited = new Promise((r) => redis!.once('exit', r));
-    redis.kill('SIGTERM');
-    await exited;
-  }
+  await runCleanups();
 });
 
 let prefixes = 0;
@@ -150,53 +132,46 @@ describe('RedisStore under concurrency', () => {
   });
 
   it('reconnects after the connection drops', async () => {
-    const client = new RespClient(redisUrl);
-    assert.equal(await client.send(['SET', 'resp-test', 'v1']), 'OK');
-    const id = await client.send(['CLIENT', 'ID']);
-    const killer = new RespClient(redisUrl);
-    assert.equal(await killer.send(['CLIENT', 'KILL', 'ID', Number(id)]), 1);
-    await killer.close();
+    const store = new RedisStore({ url: redisUrl, prefix: 'store-reconnect:' });
+    opened.push(store);
+    const admin = new Redis(redisUrl);
+    const storeConnection = async () => {
+      const list = String(await admin.client('LIST'));
+      return /id=(\d+) [^\n]*name=heygen-avatar-broker/.exec(list)?.[1];
+    };
+    assert.equal(await store.reserveSlot('r1', 'c1', { total: 5, perClient: 5 }, 1000, 9000), 'ok');
+    const id = await storeConnection();
+    assert.ok(id, 'the store names its connection');
+    assert.equal(await admin.client('KILL', 'ID', id), 1);
     await sleep(50);
-    // The next command goes out on a new connection.
-    assert.equal(await client.send(['GET', 'resp-test']), 'v1');
-    assert.notEqual(await client.send(['CLIENT', 'ID']), id);
-    await assert.rejects(client.send(['INCR', 'resp-test']), (e: Error) => e instanceof RespReplyError && /not an integer/.test(e.message));
-    await client.close();
+    // The next command goes out on a new connection, and the state is still there.
+    assert.deepEqual(await store.counts(1000), { sessions: 0, slots: 1 });
+    const again = await storeConnection();
+    assert.ok(again && again !== id, `a new connection (${again} after ${id})`);
+    await admin.quit();
+  });
+
+  it('connects with the password and database of its URL (percent-encoded characters too)', async () => {
+    const password = 'p@ss:w/rd';
+    const locked = await startRedis({ password });
+    const store = new RedisStore({ url: `${locked.url}/3`, prefix: 'store-auth:' });
+    opened.push(store);
+    assert.equal(await store.reserveSlot('r1', 'c1', { total: 5, perClient: 5 }, 1000, 9000), 'ok');
+    const admin = new Redis(`${locked.url}/3`);
+    assert.equal(await admin.zcard('store-auth:slots'), 1, 'the slot is in database 3');
+    await admin.quit();
+    const refused = new RedisStore({ url: locked.url.replace(encodeURIComponent(password), 'wrong'), prefix: 'store-auth:' });
+    opened.push(refused);
+    await assert.rejects(refused.ping(), /WRONGPASS|NOAUTH|invalid/i);
   });
 });
 
-describe('RESP', () => {
-  it('encodes commands as arrays of bulk strings (UTF-8 lengths in bytes)', () => {
-    assert.equal(encodeCommand(['SET', 'ключ', 42]).toString(), '*3\r\n$3\r\nSET\r\n$8\r\nключ\r\n$2\r\n42\r\n');
-  });
-
-  it('parses every reply type, and waits for the rest of a reply split anywhere', () => {
-    const wire = Buffer.from('+OK\r\n-ERR bad\r\n:42\r\n$4\r\nhé!\r\n$-1\r\n*3\r\n:1\r\n$1\r\nx\r\n*-1\r\n*2\r\n*1\r\n+a\r\n$0\r\n\r\n');
-    const expected = ['OK', new RespReplyError('ERR bad'), 42, 'hé!', null, [1, 'x', null], [['a'], '']];
-    const parseAll = (buf: Buffer) => {
-      const out: unknown[] = [];
-      let at = 0;
-      for (;;) {
-        const r = parseReply(buf, at);
-        if (!r) return { out, at };
-        out.push(r.value);
-        at = r.next;
-      }
-    };
-    const all = parseAll(wire);
-    assert.equal(all.at, wire.length);
-    assert.deepEqual(all.out, expected);
-    for (let cut = 1; cut < wire.length; cut++) {
-      const head = parseAll(wire.subarray(0, cut));
-      const tail = parseAll(wire.subarray(head.at));
-      assert.deepEqual([...head.out, ...tail.out], expected, `split at byte ${cut}`);
-    }
-  });
-
-  it('reads redis:// and rediss:// URLs', () => {
-    assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6390/2'), { host: '127.0.0.1', port: 6390, tls: false, db: 2 });
-    assert.deepEqual(parseRedisUrl('rediss://user:p%40ss@cache.example'), { host: 'cache.example', port: 6379, tls: true, username: 'user', password: 'p@ss' });
-    assert.throws(() => parseRedisUrl('http://x'), /redis:\/\/ or rediss:\/\//);
-    assert.throws(() => parseRedisUrl('redis://x/db'), /must be a number/);
+describe('Redis URLs', () => {
+  it('takes redis:// and rediss:// URLs, and says what is wrong with others', () => {
+    checkRedisUrl('redis://127.0.0.1:6390/2');
+    checkRedisUrl('rediss://user:p%40ss@cache.example');
+    assert.throws(() => checkRedisUrl('http://x'), /redis:\/\/ or rediss:\/\//);
+    assert.throws(() => checkRedisUrl('redis://x/db'), /must be a number/);
+    assert.throws(() => checkRedisUrl('not a url'), /not a URL/);
   });
 });

@@ -2,20 +2,17 @@
 // and a real redis-server, all on loopback. Every response the broker sends in this file is kept
 // and scanned at the end for the configured API keys.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { dispose } from '@livekit/rtc-node';
 import {
   configFromEnv,
   createSessionBroker,
   HeygenStreamingUpstream,
   OrphanedAvatarSessionError,
-  RedisStore,
   startBrokerServer,
   UpstreamError,
   type AvatarSessionLimits,
@@ -31,7 +28,7 @@ import {
 import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
 import { startLlmStandIn, type LlmStandIn } from '../../src/offline/llm/index.js';
-import { freeTcpPort, startLiveKit } from '../../scripts/livekit.mjs';
+import { startLiveKit } from '../../scripts/livekit.mjs';
 import {
   assertError,
   assertKeysNeverSent,
@@ -45,14 +42,15 @@ import {
   ORIGIN,
   recordingServer,
   runCleanups,
+  runCliToExit,
   seen,
   startBroker,
   startCli,
+  startRedis,
   testBrokerDefaults,
   waitFor,
 } from '../support/broker-harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Distinctive keys, so a leak is unmistakable. */
 const KEYS = {
   heygen: 'hg-live-KEY-3f9a1c77e2b04d5e',
@@ -82,8 +80,8 @@ function config(over: Partial<BrokerConfig> = {}): BrokerConfig {
   };
 }
 
-function broker(over: Partial<BrokerConfig> = {}, options: { staticDir?: string } = {}) {
-  return startBroker(config(over), options);
+function broker(over: Partial<BrokerConfig> = {}) {
+  return startBroker(config(over));
 }
 
 /** A HeyGen streaming session's answer (these tests' brokers use that upstream). */
@@ -441,17 +439,23 @@ describe('session routes', () => {
     assert.equal(direct.status, 200);
   });
 
-  it('serves static files beside the routes, and nothing outside the directory', async () => {
+  it('serves no files: STATIC_DIR is refused (it served dotfiles and followed symlinks out of its root), GET outside the routes is 404', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'broker-static-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>demo</title>');
-    const b = await broker({}, { staticDir: dir });
-    const page = await call(`${b.url}/`);
-    assert.equal(page.status, 200);
-    assert.equal(page.text, '<!doctype html><title>demo</title>');
-    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
-    assert.equal((await call(`${b.url}/%2e%2e/%2e%2e/etc/passwd`)).status, 404);
-    assert.equal((await call(`${b.url}/missing.js`)).status, 404);
+    writeFileSync(join(dir, '.env'), `HEYGEN_API_KEY=${KEYS.heygen}`);
+    symlinkSync('/etc', join(dir, 'etc'));
+    const env = { HEYGEN_API_KEY: KEYS.heygen, DEEPGRAM_API_KEY: KEYS.deepgram, AVATAR_IDS: 'Anna_public_3', ALLOWED_ORIGINS: ORIGIN, STATIC_DIR: dir };
+    assert.match(configProblems(env), /STATIC_DIR is no longer supported: the broker serves no files/);
+    const { code, output: out } = await runCliToExit({ ...env, PORT: '0' });
+    assert.equal(code, 2, out);
+    assert.match(out, /STATIC_DIR is no longer supported/);
+    await assert.rejects(startBrokerServer(config(), { port: 0, staticDir: dir } as never), /staticDir was removed/);
+
+    const b = await broker();
+    for (const path of ['/', '/index.html', '/.env', '/etc/hostname', '/%2e%2e/%2e%2e/etc/passwd']) {
+      assertError(await call(`${b.url}${path}`, { headers: { origin: ORIGIN } }), 404, 'not_found');
+    }
     assert.equal((await call(`${b.api}/healthz`)).status, 200, 'the routes still answer');
   });
 });
@@ -1079,23 +1083,6 @@ describe('avatar upstream seam', () => {
 
 // ── Redis: several broker processes sharing one store ───────────────────────────────────────
 
-async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port: number = await freeTcpPort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const stop = async () => {
-    if (proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  };
-  cleanups.push(stop);
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new RedisStore({ url });
-  await waitFor('redis-server to answer', async () => probe.ping().then(() => true, () => false), 5000);
-  await probe.close();
-  return { url, stop };
-}
-
 describe('RedisStore: broker instances sharing one redis-server', () => {
   let redisUrl: string;
   before(async () => {
@@ -1194,14 +1181,7 @@ describe('RedisStore: broker instances sharing one redis-server', () => {
 
 describe('CLI', () => {
   it('reports every configuration problem at once and exits 2', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/broker/cli.ts')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HEYGEN_API_KEY: KEYS.heygen, MAX_SESSIONS: 'many', ALLOWED_ORIGINS: 'shop.example' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    proc.stderr.on('data', (d) => (err += d));
-    const code = await new Promise((r) => proc.once('exit', r));
+    const { code, output: err } = await runCliToExit({ HEYGEN_API_KEY: KEYS.heygen, MAX_SESSIONS: 'many', ALLOWED_ORIGINS: 'shop.example' });
     assert.equal(code, 2);
     assert.match(err, /MAX_SESSIONS must be a number/);
     assert.match(err, /Deepgram API key is missing \(DEEPGRAM_API_KEY\)/);
