@@ -25,7 +25,7 @@ export const styles = css`
   :host([layout='floating']) {
     position: fixed;
     z-index: var(--heygen-avatar-z-index, 2147483000);
-    right: var(--heygen-avatar-offset, 16px);
+    inset-inline-end: var(--heygen-avatar-offset, 16px);
     bottom: var(--heygen-avatar-offset, 16px);
   }
   :host([layout='compact']) {
@@ -71,7 +71,8 @@ export const styles = css`
     display: inline-flex;
     align-items: center;
     gap: 6px;
-    padding: 10px 18px 10px 14px;
+    padding-block: 10px;
+    padding-inline: 14px 18px;
     border-radius: 999px;
     border: 0;
     font: inherit;
@@ -135,6 +136,9 @@ export const styles = css`
     transform-origin: left;
     transform: scaleX(0);
     transition: transform 80ms linear;
+  }
+  :host(:dir(rtl)) [part~='meter'] > span {
+    transform-origin: right;
   }
   [part~='notice'] {
     margin: 0 8px 8px;

@@ -10,7 +10,7 @@ import { renderMicButton } from './mic-button.js';
 import { renderPoster } from './poster.js';
 import { CaptionsFollowController } from './captions-follow.js';
 import { SessionController } from './session-controller.js';
-import { stringsFor, type UiStrings } from './strings.js';
+import { stringsAttribute, UiStringsController, type UiStringOverrides, type UiStrings } from './strings.js';
 
 /**
  * A live, talking video avatar: the visitor speaks, the avatar answers out loud, on video.
@@ -22,7 +22,8 @@ import { stringsFor, type UiStrings } from './strings.js';
  * @attr quality - `low`, `medium` (default) or `high`.
  * @attr voice-id - The avatar's voice.
  * @attr voice-rate - Speaking rate, 0.5–1.5 (default 1).
- * @attr language - BCP-47 language of the conversation; drives speech recognition and the UI strings. Default: the page's `lang`, else `ru`.
+ * @attr language - BCP-47 language of the conversation; drives speech recognition and the UI strings (ru, en, uk, de, fr, es, it, pt, pl, tr, zh, ja, ar, he; `pt-BR` → `pt` → `en`; ar and he right to left). Default: the page's `lang`, else `ru`.
+ * @attr strings - JSON object overriding any UI string, e.g. `{"start": "Поехали", "states": {"idle": "…"}}`; unknown keys are warned about and ignored.
  * @attr greeting - What the avatar says when the session starts.
  * @attr system-prompt - Passed to the `llm` callback as `turn.systemPrompt`.
  * @attr llm-endpoint - An SSE LLM route to use instead of the broker's (same protocol as the broker's `/llm`).
@@ -134,6 +135,7 @@ export class HeygenAvatar extends LitElement {
   @query('audio') private _audio!: HTMLAudioElement;
 
   readonly #session = new SessionController(this);
+  readonly #ui = new UiStringsController(this, (problem) => this.#warn(problem));
   #config: AvatarConfig = parseAttributes({}).config;
   #warned = new Set<string>();
   #muted = false;
@@ -160,9 +162,17 @@ export class HeygenAvatar extends LitElement {
     return this.#session.history;
   }
 
-  /** The UI strings of the conversation language. */
+  /**
+   * The UI strings in use: the conversation language's, with the page's overrides on top. Set it
+   * (or the `strings` attribute, as JSON) to override any of them: `{start: 'Go', states: {idle: '…'}}`;
+   * `endingSoon` takes `{seconds}`. Unknown keys are warned about and ignored.
+   */
+  @property({ attribute: 'strings', converter: stringsAttribute })
   get strings(): UiStrings {
-    return stringsFor(this.#config.language);
+    return this.#ui.strings;
+  }
+  set strings(overrides: UiStringOverrides | null | undefined) {
+    this.#ui.overrides = overrides;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -171,11 +181,15 @@ export class HeygenAvatar extends LitElement {
     const pageLang = this.closest('[lang]')?.getAttribute('lang') ?? document.documentElement.lang;
     const { config, problems } = parseAttributes(this, pageLang);
     this.#config = config;
-    for (const problem of problems) {
-      if (this.#warned.has(problem)) continue;
-      this.#warned.add(problem);
-      this.#session.report({ type: 'attribute', message: problem, recoverable: true }, 'nowhere');
-    }
+    this.#ui.language = config.language;
+    for (const problem of problems) this.#warn(problem);
+  }
+
+  /** One warning and one error event per distinct problem with the page's settings. */
+  #warn(problem: string): void {
+    if (this.#warned.has(problem)) return;
+    this.#warned.add(problem);
+    this.#session.report({ type: 'attribute', message: problem, recoverable: true }, 'nowhere');
   }
 
   /**

@@ -1,4 +1,11 @@
-// UI strings, chosen by the conversation language (Russian for `ru*`, English otherwise).
+// UI strings: one file per language in ./strings/ (so a contributor can correct one), chosen from
+// the conversation language with a fallback chain (`pt-BR` → `pt` → `en`), with the page's
+// overrides (the `strings` property or JSON attribute) on top. English and Russian (the default
+// language) are in the up-front script; every other language is a small chunk loaded when a widget
+// first needs it.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import en from './strings/en.js';
+import ru from './strings/ru.js';
 
 export interface UiStrings {
   start: string;
@@ -34,88 +41,192 @@ export interface UiStrings {
   };
 }
 
-const en: UiStrings = {
-  start: 'Start',
-  stop: 'Stop',
-  mute: 'Mute',
-  unmute: 'Unmute',
-  muteLabel: 'Mute microphone',
-  unmuteLabel: 'Unmute microphone',
-  send: 'Send',
-  typeHere: 'Type a message',
-  enableSound: 'Tap to enable sound',
-  you: 'You',
-  avatar: 'Avatar',
-  captions: 'Conversation',
-  micLevel: 'Microphone level',
-  holdToTalk: 'Hold to talk',
-  textMode: 'Type your message',
-  timeUp: 'The conversation reached its time limit. Press Start to begin again.',
-  endingSoon: (s) => `The conversation ends in ${s} seconds.`,
-  states: {
-    idle: 'Press start to talk',
-    connecting: 'Connecting…',
-    listening: 'Listening',
-    thinking: 'Thinking…',
-    speaking: 'Speaking',
-    ended: 'Conversation ended',
-    error: 'Something went wrong',
-  },
-  errors: {
-    tokenEndpoint: 'Could not start the conversation. Please try again later.',
-    microphone: 'The microphone could not be used. You can type instead.',
-    microphoneDenied: 'Microphone access was blocked. You can type instead, or allow the microphone and start again.',
-    avatar: 'The avatar service did not answer. Please try again.',
-    transcriber: 'Speech recognition stopped working. You can type instead.',
-    llm: 'The answer could not be generated. Please ask again.',
-    livekit: 'The video connection was lost.',
-    load: 'Part of the widget could not be loaded. Check your connection and try again.',
-    session: 'The conversation ended.',
-    unsupported: 'This browser cannot play the live avatar. Please open this page in a current Chrome, Edge, Firefox or Safari.',
+/** A language's strings as its file lists them: text only, `{seconds}` where the number goes. */
+export type UiStringTable = { [K in keyof UiStrings]: UiStrings[K] extends (seconds: number) => string ? string : UiStrings[K] };
+
+/**
+ * What a page may override (the `strings` property; the attribute as JSON): any string, `states`
+ * and `errors` key by key; `endingSoon` as text with `{seconds}` (or, from script, a function).
+ */
+export type UiStringOverrides = {
+  [K in keyof UiStrings]?: K extends 'states' | 'errors' ? Partial<UiStrings[K]> : K extends 'endingSoon' ? string | UiStrings[K] : UiStrings[K];
+};
+
+type Table = UiStringTable | Partial<UiStringTable>;
+
+/** The languages with a strings file, English and Russian first (built in), then the lazily loaded ones. */
+const LAZY: Record<string, () => Promise<{ default: Table }>> = {
+  ar: () => import('./strings/ar.js'),
+  de: () => import('./strings/de.js'),
+  es: () => import('./strings/es.js'),
+  fr: () => import('./strings/fr.js'),
+  he: () => import('./strings/he.js'),
+  it: () => import('./strings/it.js'),
+  ja: () => import('./strings/ja.js'),
+  pl: () => import('./strings/pl.js'),
+  pt: () => import('./strings/pt.js'),
+  tr: () => import('./strings/tr.js'),
+  uk: () => import('./strings/uk.js'),
+  zh: () => import('./strings/zh.js'),
+};
+export const UI_LANGUAGES: readonly string[] = ['en', 'ru', ...Object.keys(LAZY)];
+/** Languages written right to left: the widget lays out right to left in them. */
+const RTL = new Set(['ar', 'he']);
+
+/** Loaded tables, shared by every widget on the page. */
+const tables = new Map<string, Table>([
+  ['en', en],
+  ['ru', ru],
+]);
+const loading = new Map<string, Promise<void>>();
+
+/** The UI language for a BCP-47 tag: the whole tag if it has a file, else its language, else English. */
+export function uiLanguage(tag: string): string {
+  const lower = tag.toLowerCase();
+  return [lower, lower.split('-')[0]].find((candidate) => UI_LANGUAGES.includes(candidate)) ?? 'en';
+}
+
+/** Loads `language`'s table (a no-op for the built-in ones and for one already loaded). */
+export function loadUiStrings(language: string): Promise<void> {
+  if (tables.has(language) || !LAZY[language]) return Promise.resolve();
+  let promise = loading.get(language);
+  if (!promise) {
+    promise = LAZY[language]().then(
+      (module) => void tables.set(language, module.default),
+      (err: unknown) => {
+        loading.delete(language);
+        throw err;
+      },
+    );
+    loading.set(language, promise);
+  }
+  return promise;
+}
+
+/** `language`'s strings (English where its table is not loaded or leaves a key out), with `overrides` on top. */
+export function composeStrings(language: string, overrides: UiStringOverrides = {}): UiStrings {
+  const table = tables.get(language) ?? {};
+  const { endingSoon: ending = table.endingSoon ?? en.endingSoon, ...rest } = overrides;
+  return {
+    ...en,
+    ...table,
+    ...rest,
+    states: { ...en.states, ...table.states, ...overrides.states },
+    errors: { ...en.errors, ...table.errors, ...overrides.errors },
+    endingSoon: typeof ending === 'function' ? ending : (seconds) => ending.replace('{seconds}', String(seconds)),
+  } as UiStrings;
+}
+
+/**
+ * Checks a page's overrides: keeps the strings it knows, and says what it drops (unknown keys,
+ * values that are not text) so a typo does not go unnoticed.
+ */
+export function checkOverrides(value: unknown): { overrides: UiStringOverrides; problems: string[] } {
+  if (value === null || value === undefined) return { overrides: {}, problems: [] };
+  const problems: string[] = [];
+  const pick = (source: unknown, reference: object, path: string): Record<string, unknown> => {
+    if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+      problems.push(`${path} must be an object of strings, got ${Array.isArray(source) ? 'an array' : typeof source}; ignored`);
+      return {};
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(source)) {
+      const known = Object.hasOwn(reference, key);
+      const ref = (reference as Record<string, unknown>)[key];
+      if (!known) problems.push(`${path}: unknown key "${key}" ignored; known keys: ${Object.keys(reference).join(', ')}`);
+      else if (typeof ref === 'object') out[key] = pick(v, ref as object, `${path}.${key}`);
+      else if (typeof v === 'string' || (key === 'endingSoon' && typeof v === 'function')) out[key] = v;
+      else problems.push(`${path}.${key} must be a string, got ${typeof v}; ignored`);
+    }
+    return out;
+  };
+  return { overrides: pick(value, en, 'strings') as UiStringOverrides, problems };
+}
+
+/** The `strings` attribute: JSON, or the text itself when it is not (the check then says so). */
+export const stringsAttribute = {
+  fromAttribute(value: string | null): unknown {
+    if (value === null) return null;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return new InvalidJson(value);
+    }
   },
 };
 
-const ru: UiStrings = {
-  start: 'Начать',
-  stop: 'Завершить',
-  mute: 'Выкл. микрофон',
-  unmute: 'Вкл. микрофон',
-  muteLabel: 'Выключить микрофон',
-  unmuteLabel: 'Включить микрофон',
-  send: 'Отправить',
-  typeHere: 'Введите сообщение',
-  enableSound: 'Нажмите, чтобы включить звук',
-  you: 'Вы',
-  avatar: 'Аватар',
-  captions: 'Разговор',
-  micLevel: 'Уровень микрофона',
-  holdToTalk: 'Удерживайте, чтобы говорить',
-  textMode: 'Напишите сообщение',
-  timeUp: 'Время разговора истекло. Нажмите «Начать», чтобы начать снова.',
-  endingSoon: (s) => `Разговор завершится через ${s} с.`,
-  states: {
-    idle: 'Нажмите «Начать», чтобы поговорить',
-    connecting: 'Подключение…',
-    listening: 'Слушаю',
-    thinking: 'Думаю…',
-    speaking: 'Говорю',
-    ended: 'Разговор завершён',
-    error: 'Что-то пошло не так',
-  },
-  errors: {
-    tokenEndpoint: 'Не удалось начать разговор. Попробуйте позже.',
-    microphone: 'Микрофон недоступен. Можно писать текстом.',
-    microphoneDenied: 'Доступ к микрофону запрещён. Можно писать текстом или разрешить микрофон и начать снова.',
-    avatar: 'Сервис аватара не отвечает. Попробуйте ещё раз.',
-    transcriber: 'Распознавание речи перестало работать. Можно писать текстом.',
-    llm: 'Не удалось получить ответ. Спросите ещё раз.',
-    livekit: 'Видеосвязь прервалась.',
-    load: 'Не удалось загрузить часть виджета. Проверьте соединение и попробуйте снова.',
-    session: 'Разговор завершён.',
-    unsupported: 'Этот браузер не может показать живого аватара. Откройте страницу в современном Chrome, Edge, Firefox или Safari.',
-  },
-};
+class InvalidJson {
+  constructor(readonly text: string) {}
+}
 
-export function stringsFor(language: string): UiStrings {
-  return language.toLowerCase().startsWith('ru') ? ru : en;
+/**
+ * The element's UI strings: follows the conversation language (loading its table when needed) and
+ * the page's overrides, and sets the host's `dir` to the language's direction unless the page set it.
+ */
+export class UiStringsController implements ReactiveController {
+  readonly #host: ReactiveControllerHost & HTMLElement;
+  readonly #report: (problem: string) => void;
+  #language = 'en';
+  #overrides: UiStringOverrides = {};
+  #strings: UiStrings | undefined;
+  /** The `dir` this controller put on the host (a page's own `dir` is left alone). */
+  #dir: string | undefined;
+  /** Problems with the overrides, reported at the next update (when the host is in the page to dispatch from). */
+  #problems: string[] = [];
+
+  constructor(host: ReactiveControllerHost & HTMLElement, report: (problem: string) => void) {
+    this.#host = host;
+    this.#report = report;
+    host.addController(this);
+  }
+
+  /** The UI language in use (`en`, `ru`, `pt`…). */
+  get language(): string {
+    return this.#language;
+  }
+
+  /** Follows a conversation language (BCP-47); the strings change once its table has loaded. */
+  set language(tag: string) {
+    const language = uiLanguage(tag);
+    if (language === this.#language) return;
+    this.#language = language;
+    this.#strings = undefined;
+    loadUiStrings(language).then(
+      () => {
+        if (this.#language !== language) return;
+        this.#strings = undefined;
+        this.#host.requestUpdate();
+      },
+      () => this.#report(`the UI strings for "${language}" could not be loaded; showing English`),
+    );
+  }
+
+  /** Sets the page's overrides (from the property, or the attribute's JSON); reports what it drops. */
+  set overrides(value: unknown) {
+    if (value instanceof InvalidJson) {
+      this.#problems.push(`strings attribute is not JSON (${value.text.slice(0, 40)}…); ignored`);
+      value = null;
+    }
+    const { overrides, problems } = checkOverrides(value);
+    this.#overrides = overrides;
+    this.#strings = undefined;
+    this.#problems.push(...problems);
+    this.#host.requestUpdate();
+  }
+
+  get strings(): UiStrings {
+    return (this.#strings ??= composeStrings(this.#language, this.#overrides));
+  }
+
+  get direction(): 'ltr' | 'rtl' {
+    return RTL.has(this.#language) ? 'rtl' : 'ltr';
+  }
+
+  hostUpdate(): void {
+    for (const problem of this.#problems.splice(0)) this.#report(problem);
+    const host = this.#host;
+    if (host.hasAttribute('dir') && host.getAttribute('dir') !== this.#dir) return;
+    this.#dir = this.direction;
+    if (host.getAttribute('dir') !== this.#dir) host.setAttribute('dir', this.#dir);
+  }
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { BUDGETS, PROVIDERS, measureBundle } from '../../scripts/size.mjs';
+import { BUDGETS, LAZY_LANGUAGES, PROVIDERS, measureBundle } from '../../scripts/size.mjs';
 
 describe('script bundle size (gzip)', () => {
   const m = measureBundle();
@@ -17,6 +17,14 @@ describe('script bundle size (gzip)', () => {
       assert.ok(m.sessions[provider] <= BUDGETS.session, `a session loads ${m.sessions[provider]} bytes gzip: ${m.chunks.map((c) => `${c.name} ${c.gzip}`).join(', ')}`);
     });
   }
+
+  it('carries English and Russian UI strings up front, and every other UI language as a chunk of its own', () => {
+    const upFront = readFileSync(new URL('../../dist/heygen-avatar.js', import.meta.url), 'utf8');
+    assert.ok(upFront.includes('Conversation ended') && upFront.includes('Разговор завершён'), 'English and Russian built in');
+    assert.ok(LAZY_LANGUAGES.length >= 10, `${LAZY_LANGUAGES.length} lazy languages`);
+    for (const language of LAZY_LANGUAGES) assert.equal(m.languageChunks.filter((c) => c.name.startsWith(`chunks/${language}-`)).length, 1, `one chunk for ${language}`);
+    for (const text of ['Gespräch beendet', 'Conversación terminada', '对话已结束', 'انتهت المحادثة']) assert.ok(!upFront.includes(text), `"${text}" up front`);
+  });
 
   it('keeps livekit-client and the Deepgram client out of the up-front file', () => {
     const upFront = readFileSync(new URL('../../dist/heygen-avatar.js', import.meta.url), 'utf8');
