@@ -11,4 +11,5 @@ export type { AvatarMedia, AvatarProvider, AvatarProviderEvents, AvatarProviderM
 export * from './shared/errors.js';
 export type * from './shared/contract.js';
 export type { ChatMessage, LlmFunction, LlmResult, LlmTurn } from './conversation/llm.js';
+export type { TurnMetrics } from './conversation/turn-metrics.js';
 export { VERSION } from './version.js';

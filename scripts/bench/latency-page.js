@@ -13,6 +13,7 @@
 //   avatarOnsets the first loud 20 ms frame of each burst of the element's <audio> track (which the
 //                element's own <audio> plays, so Chromium feeds it to Web Audio)
 //   taskFetchAt  when the page started the fetch() of the first `streaming.task` (Resource Timing)
+//   metrics      the element's own heygen-avatar:metrics event for the turn
 // The node side adds the HeyGen stand-in's `receivedAt` of the first `streaming.task`.
 import '/dist/heygen-avatar.js';
 import { SentenceChunker } from '/dist/npm/conversation/sentences.js';
@@ -154,8 +155,10 @@ async function clockOffset() {
 }
 
 /**
- * One session of one configuration (`streamed`: the element's default LLM route; `baseline`: the
- * whole-reply `llm`): collects `turns` clean turns (or stops at `maxMs`) and returns every turn seen.
+ * One session of one configuration (`streamed`: the element's default LLM route, asked once the
+ * turn is confirmed; `baseline`: the whole-reply `llm`, likewise; `preemptive`: the default route
+ * with preemptive replies): collects `turns` clean turns (or stops at `maxMs`) and returns every
+ * turn seen, and the element's metrics events.
  *
  * The element listens only from a quiet moment of the looping microphone until its turn event
  * (`mute()` / `unmute()`), so each turn is one whole question; after the reply, once the avatar's
@@ -167,6 +170,7 @@ async function runBlock({ mode, turns, tokenEndpoint, maxMs, loopMs, question, e
   const el = document.createElement('heygen-avatar');
   el.setAttribute('language', 'en');
   el.setAttribute('no-barge-in', '');
+  if (mode !== 'preemptive') el.setAttribute('no-preemptive', '');
   if (mode === 'baseline') {
     let session;
     el.tokenProvider = async (request, signal) => {
@@ -198,6 +202,7 @@ async function runBlock({ mode, turns, tokenEndpoint, maxMs, loopMs, question, e
   };
   const errors = [];
   const records = [];
+  const metrics = [];
   let current;
   let unmutedAt = Infinity;
   let clean = 0;
@@ -306,6 +311,10 @@ async function runBlock({ mode, turns, tokenEndpoint, maxMs, loopMs, question, e
     else if (rec.clearing) finish(rec, at);
   });
   on('error', (d, at) => errors.push({ at, type: d.type, message: d.message }));
+  on('metrics', (d) => {
+    metrics.push(d);
+    if (current && !current.metrics) current.metrics = d;
+  });
 
   document.body.append(el);
   const started = new Promise((resolve) => el.addEventListener('heygen-avatar:session-start', resolve, { once: true }));
@@ -352,6 +361,7 @@ async function runBlock({ mode, turns, tokenEndpoint, maxMs, loopMs, question, e
     sessionId,
     startMs,
     records,
+    metrics,
     errors,
     audioAttached: !!avatarAudio,
     audioPlaying,

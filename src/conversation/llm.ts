@@ -15,8 +15,19 @@ export interface LlmTurn {
   text: string;
   /** The conversation before this turn, oldest first. */
   history: readonly ChatMessage[];
-  /** Fires when the visitor interrupts (barge-in) or the session stops: stop generating. */
+  /**
+   * Fires when the visitor interrupts (barge-in) or the session stops, and when a preemptive call
+   * turns out wrong: stop generating.
+   */
   signal: AbortSignal;
+  /**
+   * True when the call is preemptive: made at the visitor's first pause, before the turn was
+   * confirmed. Its reply is held back until the turn ends with these words, and used then; if the
+   * visitor goes on speaking or the final words differ, `signal` aborts it and the confirmed turn
+   * gets a call of its own. An `llm` whose calls act (tools with side effects) should act only once
+   * the turn is confirmed (the `heygen-avatar:turn` event), or the page sets `no-preemptive`.
+   */
+  preemptive?: boolean;
   /** The `system-prompt` attribute, if set. */
   systemPrompt?: string;
   /** The conversation language (BCP-47). */

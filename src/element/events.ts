@@ -1,5 +1,6 @@
 // Every event <heygen-avatar> fires: one prefix, a typed detail each, all bubbling and composed.
 import type { ChatMessage } from '../conversation/llm.js';
+import type { TurnMetrics } from '../conversation/turn-metrics.js';
 import type { AvatarErrorType } from '../shared/errors.js';
 
 /** Every state the element can be in. */
@@ -67,6 +68,13 @@ export interface AvatarSessionEndDetail {
   history: readonly ChatMessage[];
 }
 
+/**
+ * Latency of one turn in whole milliseconds, `null` where a step did not happen: end of speech →
+ * turn → first reply chunk, first sentence → the avatar's task accepted → avatar talking, end of
+ * speech → avatar talking; whether the reply was preemptive, and the speculative LLM calls cancelled.
+ */
+export type AvatarMetricsDetail = TurnMetrics;
+
 /** Detail types of every event the element fires, keyed by event name. */
 export interface HeygenAvatarEventDetails {
   'heygen-avatar:state': AvatarStateDetail;
@@ -78,6 +86,7 @@ export interface HeygenAvatarEventDetails {
   'heygen-avatar:talking': AvatarTalkingDetail;
   'heygen-avatar:session-start': AvatarSessionStartDetail;
   'heygen-avatar:session-end': AvatarSessionEndDetail;
+  'heygen-avatar:metrics': AvatarMetricsDetail;
 }
 
 export type HeygenAvatarEventName = keyof HeygenAvatarEventDetails;
@@ -93,5 +102,6 @@ declare global {
     'heygen-avatar:talking': CustomEvent<AvatarTalkingDetail>;
     'heygen-avatar:session-start': CustomEvent<AvatarSessionStartDetail>;
     'heygen-avatar:session-end': CustomEvent<AvatarSessionEndDetail>;
+    'heygen-avatar:metrics': CustomEvent<AvatarMetricsDetail>;
   }
 }

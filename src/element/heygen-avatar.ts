@@ -34,6 +34,7 @@ import { stringsAttribute, UiStringsController, type UiStringOverrides, type UiS
  * @attr no-captions - Hides the live captions.
  * @attr no-text-input - Hides the text box.
  * @attr no-barge-in - The visitor's speech no longer interrupts the avatar; a spoken turn waits until the avatar has finished.
+ * @attr no-preemptive - Turns preemptive replies off: the LLM is asked only once the turn is confirmed, not already at the visitor's first pause (its reply held back until then, a wrong guess aborted).
  * @attr push-to-talk - The microphone listens only while the talk button is held; releasing it flushes the last words.
  * @attr poster - An image shown on the stage before the session starts (the avatar's preview); unset: a drawn placeholder with a start button.
  * @attr debug - Logs every media-connection step to the console (default: warnings only).
@@ -46,6 +47,7 @@ import { stringsAttribute, UiStringsController, type UiStringOverrides, type UiS
  * @fires heygen-avatar:talking - The avatar started or stopped talking.
  * @fires heygen-avatar:session-start - The session is live.
  * @fires heygen-avatar:session-end - The session ended; `detail.reason` says why.
+ * @fires {CustomEvent<AvatarMetricsDetail>} heygen-avatar:metrics - Latency of one turn, once the avatar started talking (or the reply ended without): `{source, preemptive, cancelledSpeculativeCalls, speechEndToTurn, turnToFirstChunk, sentenceToTask, taskToTalking, speechEndToTalking}`, whole ms, `null` where a step did not happen (see “Per-turn latency” in the README).
  * @fires heygen-avatar:error - Something failed; `detail.type` says what, `detail.recoverable` whether it goes on.
  *
  * @slot poster - Shown on the stage before the session starts.
@@ -114,6 +116,8 @@ export class HeygenAvatar extends LitElement {
   @property({ type: Boolean, attribute: 'no-text-input' }) noTextInput = false;
   /** Turns barge-in off: the visitor's speech no longer interrupts the avatar. */
   @property({ type: Boolean, attribute: 'no-barge-in' }) noBargeIn = false;
+  /** Turns preemptive replies off: the LLM is asked only once the turn is confirmed. */
+  @property({ type: Boolean, attribute: 'no-preemptive' }) noPreemptive = false;
   /** Push-to-talk: the microphone listens only while the talk button (or Space on it) is held. */
   @property({ type: Boolean, attribute: 'push-to-talk' }) pushToTalk = false;
   /** An image shown on the stage before the session starts (the avatar's preview); unset: a drawn placeholder. */
@@ -122,9 +126,11 @@ export class HeygenAvatar extends LitElement {
   @property({ type: Boolean }) debug = false;
 
   /**
-   * Your LLM: called with each user turn (`{text, history, signal, systemPrompt, language}`); return a
+   * Your LLM: called with each user turn (`{text, history, signal, systemPrompt, language, preemptive}`); return a
    * string, a Promise of one, or an AsyncIterable of text chunks (streamed replies start speaking at
-   * the first full sentence). Stop when `signal` aborts (barge-in, stop). Unset: the broker's route.
+   * the first full sentence). Stop when `signal` aborts (barge-in, stop, a preemptive call that
+   * turned out wrong). `preemptive` is true for a call made before the turn was confirmed (see
+   * `no-preemptive`). Unset: the broker's route.
    */
   @property({ attribute: false }) llm: LlmFunction | undefined = undefined;
 
@@ -176,7 +182,7 @@ export class HeygenAvatar extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const attrs = ['tokenEndpoint', 'avatarId', 'quality', 'voiceId', 'voiceRate', 'language', 'sttModel', 'endpointing', 'utteranceEndMs', 'layout', 'llmEndpoint'] as const;
+    const attrs = ['tokenEndpoint', 'avatarId', 'quality', 'voiceId', 'voiceRate', 'language', 'sttModel', 'endpointing', 'utteranceEndMs', 'layout', 'llmEndpoint', 'noPreemptive'] as const;
     if (!attrs.some((a) => changed.has(a)) && this.hasUpdated) return;
     const pageLang = this.closest('[lang]')?.getAttribute('lang') ?? document.documentElement.lang;
     const { config, problems } = parseAttributes(this, pageLang);
@@ -262,6 +268,7 @@ export class HeygenAvatar extends LitElement {
       endpointing: c.endpointing,
       utteranceEndMs: c.utteranceEndMs,
       bargeIn: !this.noBargeIn,
+      preemptive: c.preemptive,
       pushToTalk: this.pushToTalk,
       muted: this.#muted,
       debug: this.debug,

@@ -183,6 +183,7 @@ export class SessionController implements ReactiveController {
       host.emit('heygen-avatar:reply', { text, interrupted });
     });
     session.on('talking', (talking) => host.emit('heygen-avatar:talking', { talking }));
+    session.on('metrics', (metrics) => host.emit('heygen-avatar:metrics', metrics));
     session.on('started', (sessionId) => host.emit('heygen-avatar:session-start', { sessionId }));
     session.on('level', (level) => this.#set({ level }));
     session.on('microphone', (hasMic) => this.#set({ hasMic }));

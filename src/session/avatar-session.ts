@@ -11,6 +11,7 @@ import { loadMicrophone } from '../capture/load-microphone.js';
 import type { Microphone } from '../capture/microphone.js';
 import { Conversation } from '../conversation/conversation.js';
 import { llmRoute, type ChatMessage, type LlmFunction } from '../conversation/llm.js';
+import type { TurnMetrics } from '../conversation/turn-metrics.js';
 import type { SessionRequest, SessionResponse } from '../shared/contract.js';
 import { HeygenAvatarError, LlmError, LoadError, SessionEndedError, TranscriberError, UnsupportedBrowserError, toAvatarError } from '../shared/errors.js';
 import { DeepgramTranscriber } from '../transcriber/deepgram.js';
@@ -49,6 +50,8 @@ export interface AvatarSessionOptions {
   greeting?: string;
   /** The visitor's speech interrupts the avatar (default true). */
   bargeIn?: boolean;
+  /** Preemptive replies: the LLM is asked at the visitor's first pause, before the turn is confirmed (default true). */
+  preemptive?: boolean;
   /** The microphone is muted except while `talk(true)` holds it open. */
   pushToTalk?: boolean;
   /** Start with the microphone muted. */
@@ -84,6 +87,8 @@ export interface AvatarSessionEvents {
   connection(state: 'connected' | 'reconnecting' | 'disconnected'): void;
   /** The session's duration limit is near: it ends in `seconds`. */
   endingSoon(seconds: number): void;
+  /** Latency figures of one turn (see `TurnMetrics`). */
+  metrics(metrics: TurnMetrics): void;
 }
 
 /**
@@ -290,6 +295,7 @@ export class AvatarSession {
       interrupt: () => avatar.interrupt(),
       language: o.language,
       bargeIn: o.bargeIn === false ? false : { minWords: 2 },
+      ...(o.preemptive === false ? { preemptive: false as const } : {}),
       ...(o.systemPrompt ? { systemPrompt: o.systemPrompt } : {}),
     });
     run.conversation = conversation;
@@ -383,6 +389,7 @@ export class AvatarSession {
     c.on('replyDelta', (delta, text) => this.#events.emit('replyDelta', delta, text));
     c.on('reply', (text, interrupted) => this.#events.emit('reply', text, interrupted));
     c.on('error', (error) => this.#events.emit('error', error, false));
+    c.on('metrics', (metrics) => this.#events.emit('metrics', metrics));
   }
 
   #wireAvatar(avatar: AvatarProvider, c: Conversation): void {

@@ -6,6 +6,7 @@ import { createNanoEvents } from 'nanoevents';
 import type { TranscriptUpdate } from '../conversation/conversation.js';
 import { TranscriberError } from '../shared/errors.js';
 import { loadDeepgram } from './load-deepgram.js';
+import { VoiceActivity } from './voice-activity.js';
 
 export interface DeepgramOptions {
   /** API base (https://api.deepgram.com or the offline stand-in). */
@@ -23,6 +24,12 @@ export interface DeepgramOptions {
 }
 
 export interface TranscriberEvents {
+  /**
+   * A `Results` message. With words, `pauseMs` is the silence after the last one to the end of the
+   * audio the result covers, as the audio's level confirms it (0 once the visitor's voice was heard
+   * after that word: a word still being spoken, or speech again), and `speechEndAt` when that word
+   * ended (`performance.now()` when its audio was captured, from the frames' capture times).
+   */
   transcript(update: TranscriptUpdate & { start: number; duration: number; fromFinalize: boolean }): void;
   utteranceEnd(): void;
   speechStarted(): void;
@@ -34,10 +41,18 @@ export interface TranscriberEvents {
 
 type V1Socket = Awaited<ReturnType<import('@deepgram/sdk/listen/v1').V1Client['connect']>>;
 
+/** A frame of audio and when it was captured (`performance.now()` when it reached `send()`). */
+interface Captured {
+  frame: ArrayBuffer;
+  at: number;
+}
+
 /** Audio kept while the socket is down (about 30 s of 16 kHz Int16). */
 const MAX_BUFFERED_BYTES = 30 * 16_000 * 2;
 const MAX_RECONNECTS = 4;
 const BYTES_PER_SECOND = 16_000 * 2;
+/** A word's audio may ring on a little after the recogniser's end of it. */
+const VOICE_TAIL_SECONDS = 0.1;
 
 export class DeepgramTranscriber {
   readonly #events = createNanoEvents<TranscriberEvents>();
@@ -47,15 +62,18 @@ export class DeepgramTranscriber {
   #open = false;
   #closing = false;
   /** Audio captured while the socket was down, to send once it is back. */
-  #pending: ArrayBuffer[] = [];
+  #pending: Captured[] = [];
   #pendingBytes = 0;
   /**
    * Audio sent on the current socket that no final result has covered yet, with its end time in
    * the socket's stream (seconds). A socket that drops mid-utterance takes these words with it;
-   * they are sent again on the next socket, so no word is lost.
+   * they are sent again on the next socket, so no word is lost. Also what maps the words' stream
+   * times back to when they were captured.
    */
-  #unconfirmed: { frame: ArrayBuffer; end: number }[] = [];
+  #unconfirmed: (Captured & { end: number })[] = [];
   #streamSeconds = 0;
+  /** Where the visitor's voice was last heard in the current socket's stream. */
+  readonly #voice = new VoiceActivity(16_000);
   #lastSend = 0;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
@@ -77,24 +95,43 @@ export class DeepgramTranscriber {
     }, Math.min(1000, every));
   }
 
-  /** Sends one frame of linear16 audio; kept for replay while the socket is reconnecting. */
+  /** Sends one frame of linear16 audio, just captured; kept for replay while the socket is reconnecting. */
   send(frame: ArrayBuffer): void {
+    this.#send({ frame, at: performance.now() });
+  }
+
+  #send(captured: Captured): void {
     if (this.#closing) return;
     if (this.#open && this.#socket) {
-      this.#socket.sendMedia(frame);
+      this.#socket.sendMedia(captured.frame);
       this.#lastSend = performance.now();
-      this.#streamSeconds += frame.byteLength / BYTES_PER_SECOND;
-      this.#unconfirmed.push({ frame, end: this.#streamSeconds });
+      this.#voice.push(captured.frame);
+      this.#streamSeconds += captured.frame.byteLength / BYTES_PER_SECOND;
+      this.#unconfirmed.push({ ...captured, end: this.#streamSeconds });
       if (this.#unconfirmed.length > MAX_BUFFERED_BYTES / 3200) this.#unconfirmed.shift();
       return;
     }
-    this.#keep(frame);
+    this.#keep(captured);
   }
 
-  #keep(frame: ArrayBuffer): void {
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.byteLength;
-    while (this.#pendingBytes > MAX_BUFFERED_BYTES) this.#pendingBytes -= this.#pending.shift()!.byteLength;
+  #keep(captured: Captured): void {
+    this.#pending.push(captured);
+    this.#pendingBytes += captured.frame.byteLength;
+    while (this.#pendingBytes > MAX_BUFFERED_BYTES) this.#pendingBytes -= this.#pending.shift()!.frame.byteLength;
+  }
+
+  /** Silence (ms) from the last word (`wordEnd`) to `audioEnd`, in stream seconds; 0 if voice came after the word. */
+  #pauseAfter(wordEnd: number, audioEnd: number): number {
+    const voiceEnd = this.#voice.lastVoiceEnd;
+    // Voice after the word's end but before the audio's: a word the recogniser has not named yet.
+    if (voiceEnd > wordEnd + VOICE_TAIL_SECONDS) return 0;
+    return Math.max(0, Math.round((audioEnd - wordEnd) * 1000));
+  }
+
+  /** When the audio at `t` (seconds into the current socket's stream) was captured, if still known. */
+  #capturedAt(t: number): number | undefined {
+    const frame = this.#unconfirmed.find((u) => u.end >= t - 1e-3);
+    return frame && frame.at - Math.max(0, frame.end - t) * 1000;
   }
 
   /** Asks Deepgram to flush what it has heard (push-to-talk release, text mode). */
@@ -150,6 +187,7 @@ export class DeepgramTranscriber {
     } as never);
     this.#socket = socket;
     this.#streamSeconds = 0;
+    this.#voice.restart();
     socket.on('message', (m: unknown) => this.#onMessage(m as Record<string, unknown>));
     socket.on('close', (event: { code?: number; reason?: string }) => this.#onClose(socket, event));
     await socket.waitForOpen();
@@ -159,24 +197,30 @@ export class DeepgramTranscriber {
     const replay = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    for (const frame of replay) this.send(frame);
+    for (const captured of replay) this.#send(captured);
   }
 
   #onMessage(m: Record<string, unknown>): void {
     switch (m.type) {
       case 'Results': {
+        const start = Number(m.start) || 0;
+        const duration = Number(m.duration) || 0;
+        const alt = (m.channel as { alternatives?: { transcript?: string; words?: { end?: unknown }[] }[] })?.alternatives?.[0];
+        const lastWordEnd = Number(alt?.words?.at(-1)?.end);
+        // Before the final below lets go of the frames the words were captured in.
+        const speechEndAt = Number.isFinite(lastWordEnd) ? this.#capturedAt(lastWordEnd) : undefined;
         if (m.is_final === true) {
-          const end = (Number(m.start) || 0) + (Number(m.duration) || 0);
-          while (this.#unconfirmed.length && this.#unconfirmed[0].end <= end + 1e-3) this.#unconfirmed.shift();
+          while (this.#unconfirmed.length && this.#unconfirmed[0].end <= start + duration + 1e-3) this.#unconfirmed.shift();
         }
-        const alt = (m.channel as { alternatives?: { transcript?: string }[] })?.alternatives?.[0];
         this.#events.emit('transcript', {
           text: alt?.transcript ?? '',
           isFinal: m.is_final === true,
           speechFinal: m.speech_final === true,
           fromFinalize: m.from_finalize === true,
-          start: Number(m.start) || 0,
-          duration: Number(m.duration) || 0,
+          start,
+          duration,
+          ...(Number.isFinite(lastWordEnd) ? { pauseMs: this.#pauseAfter(lastWordEnd, start + duration) } : {}),
+          ...(speechEndAt !== undefined ? { speechEndAt } : {}),
         });
         break;
       }
@@ -196,12 +240,12 @@ export class DeepgramTranscriber {
     this.#open = false;
     this.#socket = undefined;
     // What the dead socket had not confirmed goes first, then what was captured since.
-    const lost = this.#unconfirmed.map((u) => u.frame);
+    const lost = this.#unconfirmed.map(({ frame, at }) => ({ frame, at }));
     this.#unconfirmed = [];
     const gap = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    for (const frame of [...lost, ...gap]) this.#keep(frame);
+    for (const captured of [...lost, ...gap]) this.#keep(captured);
     void this.#reconnect(event);
   }
 

@@ -1,7 +1,8 @@
 // A dropped STT socket mid-utterance loses no words: DeepgramTranscriber (the browser's code, run
 // here in Node through @deepgram/sdk's listen/v1 client and the `ws` package) against the offline
 // Deepgram stand-in, with a real `drop` fault that destroys the socket (no close frame) while the
-// espeak-ng phrase is being streamed in real time, 100 ms per frame.
+// espeak-ng phrase is being streamed in real time, 100 ms per frame. And, on an unbroken socket,
+// the results' word times: the pause after the last word, and when that word was captured.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,12 +66,14 @@ interface Recorded {
   tr: DeepgramTranscriber;
   statuses: { status: string; at: number }[];
   /** Transcripts, each with the number of the socket (1, 2, …) it came from. */
-  transcripts: { text: string; isFinal: boolean; speechFinal: boolean; socket: number; at: number }[];
+  transcripts: { text: string; isFinal: boolean; speechFinal: boolean; audioEnd: number; pauseMs?: number; speechEndAt?: number; socket: number; at: number }[];
   errors: Error[];
   utteranceEnds: number;
   /** Index of the first frame handed to `send()` after `reconnecting`, once there was one. */
   firstFrameAfterDrop: number | undefined;
   sent: number;
+  /** When each frame was handed to `send()`. */
+  sentAt: number[];
 }
 
 async function openTranscriber(): Promise<Recorded> {
@@ -83,14 +86,25 @@ async function openTranscriber(): Promise<Recorded> {
     language: 'en',
     model: 'nova-2',
   });
-  const r: Recorded = { tr, statuses: [], transcripts: [], errors: [], utteranceEnds: 0, firstFrameAfterDrop: undefined, sent: 0 };
+  const r: Recorded = { tr, statuses: [], transcripts: [], errors: [], utteranceEnds: 0, firstFrameAfterDrop: undefined, sent: 0, sentAt: [] };
   let socket = 0;
   tr.on('status', (status) => {
     if (status === 'open') socket++;
     if (status === 'reconnecting') r.firstFrameAfterDrop ??= r.sent;
     r.statuses.push({ status, at: performance.now() });
   });
-  tr.on('transcript', (u) => r.transcripts.push({ text: u.text, isFinal: u.isFinal, speechFinal: u.speechFinal, socket, at: performance.now() }));
+  tr.on('transcript', (u) =>
+    r.transcripts.push({
+      text: u.text,
+      isFinal: u.isFinal,
+      speechFinal: u.speechFinal,
+      audioEnd: u.start + u.duration,
+      pauseMs: u.pauseMs,
+      speechEndAt: u.speechEndAt,
+      socket,
+      at: performance.now(),
+    }),
+  );
   tr.on('utteranceEnd', () => r.utteranceEnds++);
   tr.on('error', (error) => r.errors.push(error));
   await tr.open();
@@ -101,6 +115,7 @@ async function openTranscriber(): Promise<Recorded> {
 async function play(r: Recorded, list: ArrayBuffer[]): Promise<void> {
   const start = performance.now();
   for (let n = 0; n < list.length; n++) {
+    r.sentAt.push(performance.now());
     r.tr.send(list[n].slice(0));
     r.sent++;
     await sleep(Math.max(0, start + (n + 1) * 100 - performance.now()));
@@ -128,19 +143,22 @@ async function playWithDrop(r: Recorded): Promise<void> {
   assert.deepEqual(dg.faults.pending, [], 'the drop fault was taken');
 }
 
+before(async () => {
+  dg = await startDeepgramStandIn({ apiKey: KEY });
+  frames = toFrames(speechPcm(PHRASE));
+  const speech = frames.map(isSpeech);
+  speechSpan = { first: speech.indexOf(true), last: speech.lastIndexOf(true) };
+});
+
+after(async () => {
+  await dg.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
 describe('DeepgramTranscriber: a socket dropped mid-utterance', () => {
-  before(async () => {
-    dg = await startDeepgramStandIn({ apiKey: KEY });
-    frames = toFrames(speechPcm(PHRASE));
-    const speech = frames.map(isSpeech);
-    speechSpan = { first: speech.indexOf(true), last: speech.lastIndexOf(true) };
+  before(() => {
     // The drop lands inside the speech, not in the silence around it.
     assert.ok(speechSpan.first < DROP_AFTER_MS / 100 - 3 && DROP_AFTER_MS / 100 + 3 < speechSpan.last, `speech in frames ${speechSpan.first}–${speechSpan.last}`);
-  });
-
-  after(async () => {
-    await dg.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('reopens with a fresh token in under 1 s and the utterance comes out whole', async () => {
@@ -197,5 +215,39 @@ describe('DeepgramTranscriber: a socket dropped mid-utterance', () => {
     assert.deepEqual(tail.statuses.map((s) => s.status), ['open']);
     tail.tr.close();
     await until('the stand-in sees the streams closed', () => dg.openStreams === 0, 5000);
+  });
+});
+
+describe('DeepgramTranscriber: word times', () => {
+  it('a result says how long the visitor has paused after the last word, and when that word was captured', async () => {
+    const r = await openTranscriber();
+    await play(r, [...frames, ...Array.from({ length: 10 }, () => new ArrayBuffer(FRAME_BYTES))]);
+    await until('the end of the utterance', () => r.transcripts.some((t) => t.speechFinal));
+    const worded = r.transcripts.filter((t) => t.text.trim());
+    console.log(`results: ${JSON.stringify(worded.map((t) => ({ text: t.text, final: t.isFinal, audioEnd: t.audioEnd, pauseMs: t.pauseMs })))}`);
+    assert.ok(worded.length >= 3);
+    for (const t of worded) {
+      assert.ok(Number.isFinite(t.pauseMs) && t.pauseMs! >= 0, `pauseMs ${t.pauseMs}`);
+      assert.ok(Number.isFinite(t.speechEndAt) && t.speechEndAt! <= t.at, `speechEndAt ${t.speechEndAt} before the result (${t.at})`);
+    }
+    // While the phrase is being spoken, the silence after the last word named so far is a word not
+    // named yet: no pause. Once the phrase is over, the pause shows before the turn ends.
+    const speechEnd = (speechSpan.last + 1) * 0.1;
+    const during = worded.filter((t) => t.audioEnd <= speechEnd);
+    assert.ok(during.length >= 2, 'interims while speaking');
+    for (const t of during) assert.ok(t.pauseMs! < 150, `"${t.text}" while speaking: pause ${t.pauseMs} ms`);
+    const after = worded.filter((t) => t.audioEnd >= speechEnd + 0.15 && !t.speechFinal);
+    assert.ok(after.length >= 1, 'an interim after the phrase, before the turn ended');
+    for (const t of after) assert.ok(t.pauseMs! >= 150, `"${t.text}" after the phrase: pause ${t.pauseMs} ms`);
+    const end = r.transcripts.find((t) => t.speechFinal)!;
+    // The stand-in ends speech after 400 ms of silence (endpointing).
+    assert.ok(end.pauseMs! >= 300, `pause before speech_final: ${end.pauseMs} ms`);
+    // The last loud frame was handed over at sentAt[last] and holds 100 ms of audio before it.
+    const lastLoud = r.sentAt[speechSpan.last];
+    const offset = end.speechEndAt! - lastLoud;
+    console.log(`the last word ended ${offset.toFixed(0)} ms from the hand-over of the last loud frame`);
+    assert.ok(offset > -250 && offset < 150, `speechEndAt ${offset.toFixed(0)} ms from the last loud frame`);
+    r.tr.close();
+    await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
   });
 });

@@ -9,6 +9,8 @@ import type { RouteHandler } from './context.js';
 export const llmRoute: RouteHandler = async (req, ctx, { config, ledger, rateLimit, log, redact }) => {
   const llm = config.llm!;
   const record = await ledger.authorize(bearer(req));
+  // Every call takes a token when it arrives: the widget's preemptive calls too, aborted or not
+  // (at most two calls a turn; docs/broker.md, `POST /llm`).
   await rateLimit('llm', ctx.client, config.rateLimits.llm, ctx.client);
   const messages = validateLlmRequest(await readJsonObject(req, config.maxLlmBodyBytes, ['application/json']), llm);
   const t0 = config.now();
