@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test layer and ends with the plain line `N passed, N failed`.
-//   node scripts/test.mjs                  build, then unit + browser + e2e + conformance
+//   node scripts/test.mjs                  build, then unit + browser + e2e + conformance + wordpress
 //   node scripts/test.mjs unit browser     only those layers
 //   node scripts/test.mjs e2e --no-build   skip the build (dist/ must be current)
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const build = !args.includes('--no-build');
 const asked = args.filter((a) => !a.startsWith('--'));
-const layers = asked.length ? asked : ['unit', 'browser', 'e2e', 'conformance'];
+const layers = asked.length ? asked : ['unit', 'browser', 'e2e', 'conformance', 'wordpress'];
 const work = mkdtempSync(join(tmpdir(), 'heygen-avatar-test-'));
 const results = {};
 
@@ -78,6 +78,20 @@ if (browserLayers.length) {
 if (layers.includes('conformance')) {
   installLiveKit();
   nodeTestLayer('conformance');
+}
+
+// The WordPress plugin: its PHPUnit tests (Debian's phpunit), then real WordPress end to end.
+if (layers.includes('wordpress')) {
+  installLiveKit();
+  const junit = join(work, 'phpunit.xml');
+  const status = run('phpunit', ['-c', 'integrations/wordpress/phpunit.xml', '--log-junit', junit]);
+  const suite = existsSync(junit) ? (readFileSync(junit, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '') : '';
+  const count = (name) => Number(suite.match(new RegExp(` ${name}="(\\d+)"`))?.[1] ?? NaN);
+  const php = suite ? { tests: count('tests'), failed: count('failures') + count('errors') + count('skipped') } : { tests: 1, failed: 1 };
+  if (status !== 0 && php.failed === 0) php.failed = 1;
+  nodeTestLayer('wordpress');
+  results.wordpress.passed += php.tests - php.failed;
+  results.wordpress.failed += php.failed;
 }
 
 rmSync(work, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { LlmRouteEvent, SessionResponse } from '../shared/contract.js';
 import { readSse } from '../shared/sse.js';
-import { errorProblem, type Answer, type EndpointClient } from './client.js';
+import { errorProblem, waitOutRateLimit, type Answer, type EndpointClient } from './client.js';
 import { schemaProblems } from './schema.js';
 import type { WorldView } from './world.js';
 
@@ -321,7 +321,8 @@ export const CHECKS: Check[] = [
     title: 'body limits: a 2 MiB session request (and LLM request) is refused with 413',
     async run(ctx) {
       const { client } = ctx;
-      const a = await client.sendAlone('POST session (2 MiB)', client.endpoint, { origin: client.origin, 'content-type': 'application/json' }, JSON.stringify({ avatarId: 'x'.repeat(2 * 1024 * 1024) }));
+      const big = JSON.stringify({ avatarId: 'x'.repeat(2 * 1024 * 1024) });
+      const a = await waitOutRateLimit(() => client.sendAlone('POST session (2 MiB)', client.endpoint, { origin: client.origin, 'content-type': 'application/json' }, big));
       opened(ctx, a);
       const problem = errorProblem(a, 413, ['payload_too_large']);
       if (problem) return `session: ${problem}`;

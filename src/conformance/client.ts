@@ -80,14 +80,9 @@ export class EndpointClient {
   }
 
   /** `POST` to the token endpoint from `origin` (or `headers.origin`); waits out 429 `rate_limited` unless `patient` is false. */
-  async postSession(body: string, headers: Record<string, string> = {}, patient = true): Promise<Answer> {
-    const until = Date.now() + RATE_LIMIT_PATIENCE_MS;
-    for (;;) {
-      const a = await this.send('POST session', this.endpoint, { method: 'POST', headers: { origin: this.origin, 'content-type': 'application/json', ...headers }, body });
-      if (!patient || a.status !== 429 || a.json?.error?.code !== 'rate_limited' || Date.now() > until) return a;
-      const retryAfter = Number(a.headers.get('retry-after'));
-      await sleep(Math.min(15_000, Math.max(500, Number.isFinite(retryAfter) ? retryAfter * 1000 : 2000)));
-    }
+  postSession(body: string, headers: Record<string, string> = {}, patient = true): Promise<Answer> {
+    const send = () => this.send('POST session', this.endpoint, { method: 'POST', headers: { origin: this.origin, 'content-type': 'application/json', ...headers }, body });
+    return patient ? waitOutRateLimit(send) : send();
   }
 
   /** A new session (HTTP 200 required), or throws with what the endpoint said. */
@@ -124,4 +119,15 @@ export function errorProblem(a: Answer, status: number | number[], codes: string
   if (!codes.includes(code)) return `${a.what}: error code ${JSON.stringify(code)} (expected ${codes.join(' or ')}); body ${a.text.slice(0, 200)}`;
   if (typeof a.json?.error?.message !== 'string') return `${a.what}: the error has no "message"`;
   return undefined;
+}
+
+/** Sends again after the Retry-After of each 429 `rate_limited`, for up to RATE_LIMIT_PATIENCE_MS in all. */
+export async function waitOutRateLimit(send: () => Promise<Answer>): Promise<Answer> {
+  const until = Date.now() + RATE_LIMIT_PATIENCE_MS;
+  for (;;) {
+    const a = await send();
+    if (a.status !== 429 || a.json?.error?.code !== 'rate_limited' || Date.now() > until) return a;
+    const retryAfter = Number(a.headers.get('retry-after'));
+    await sleep(Math.min(15_000, Math.max(500, Number.isFinite(retryAfter) ? retryAfter * 1000 : 2000)));
+  }
 }

@@ -1,0 +1,2 @@
+export const PLUGIN_DIR: string;
+export function bundleWidget(): string[];
