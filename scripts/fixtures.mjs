@@ -29,6 +29,8 @@ export function speechWav(text, file, { rate = 48_000, voice = 'en-us', padMs = 
 export function makeTestFixtures() {
   return {
     mic: speechWav('what is the weather like today', 'mic.wav', { padMs: 1500 }),
+    /** The Russian question of the Russian e2e test (one of the Deepgram stand-in's Russian phrases). */
+    micRu: speechWav('Какая сегодня погода?', 'mic-ru.wav', { voice: 'ru', padMs: 1500 }),
   };
 }
 

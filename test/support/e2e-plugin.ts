@@ -6,6 +6,7 @@ import { dispose } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { startBrokerServer, type BrokerServer } from '../../src/broker/index.js';
 import { startDeepgramStandIn, type DeepgramStandIn } from '../../src/offline/deepgram/index.js';
+import { PhraseRecognizer } from '../../src/offline/deepgram/recognizer.js';
 import { startHeygenStandIn, type HeygenStandIn } from '../../src/offline/heygen/index.js';
 import type { AvatarProviderName } from './providers.js';
 import { DEFAULT_AVATARS } from '../../src/offline/liveavatar/protocol.js';
@@ -252,6 +253,21 @@ export function e2ePlugin(): TestRunnerPlugin {
         }
         case 'world:llm-calls':
           return (await ensureWorld()).world.llm.calls;
+        case 'world:deepgram-listens':
+          // The query of every /v1/listen stream the offline Deepgram opened: what the widget asked for.
+          return (await ensureWorld()).world.deepgram.listens;
+        case 'speech:recognize': {
+          // Recognises speech a page recorded (base64 16 kHz Int16, `recordAudio`) against `phrases`
+          // spoken in `language`, as the offline Deepgram would: `interim` matches a beginning.
+          const pcm = new Int16Array(Uint8Array.from(Buffer.from(String(args.pcm), 'base64')).buffer);
+          const language = String(args.language);
+          const recognizer = await PhraseRecognizer.create({ [language]: args.phrases as string[] });
+          try {
+            return { words: (await recognizer.recognize(pcm, args.kind === 'final' ? 'final' : 'interim', language)).map((w) => w.word) };
+          } finally {
+            await recognizer.close();
+          }
+        }
         case 'world:open-sessions': {
           const { world: w } = await ensureWorld();
           return w.heygen.openSessions + w.liveavatar.openSessions;

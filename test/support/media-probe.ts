@@ -67,3 +67,40 @@ export async function measureAudio(track: MediaStreamTrack, ms: number): Promise
     windows,
   };
 }
+
+/**
+ * Records a received audio track for `ms` as 16 kHz mono 16-bit samples (what the offline
+ * recogniser takes), base64 of the little-endian bytes so a server command can carry them.
+ */
+export async function recordAudio(track: MediaStreamTrack, ms: number): Promise<string> {
+  const stream = new MediaStream([track]);
+  // Chromium only feeds remote WebRTC audio to Web Audio while a media element plays it too.
+  const sink = new Audio();
+  sink.muted = true;
+  sink.srcObject = stream;
+  await sink.play().catch(() => undefined);
+  const ctx = new AudioContext({ sampleRate: 16_000 });
+  const recorder = `registerProcessor('record-audio', class extends AudioWorkletProcessor {
+    process([input]) { if (input[0]) this.port.postMessage(input[0].slice()); return true; }
+  });`;
+  const url = URL.createObjectURL(new Blob([recorder], { type: 'text/javascript' }));
+  await ctx.audioWorklet.addModule(url);
+  URL.revokeObjectURL(url);
+  const node = new AudioWorkletNode(ctx, 'record-audio');
+  const blocks: Float32Array[] = [];
+  node.port.onmessage = (e: MessageEvent<Float32Array>) => blocks.push(e.data);
+  const source = ctx.createMediaStreamSource(stream);
+  source.connect(node);
+  await ctx.resume();
+  await new Promise((r) => setTimeout(r, ms));
+  source.disconnect();
+  await ctx.close();
+  sink.srcObject = null;
+  const samples = blocks.flatMap((b) => [...b]);
+  const bytes = new Uint8Array(samples.length * 2);
+  const view = new DataView(bytes.buffer);
+  samples.forEach((v, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32768))), true));
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}

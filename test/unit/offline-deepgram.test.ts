@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeepgramClient } from '@deepgram/sdk';
 import WebSocket from 'ws';
 import { Resampler } from '../../src/offline/deepgram/audio.js';
+import { parsePhrase } from '../../src/offline/deepgram/phrases.js';
 import {
   DEEPGRAM_CLOSE,
   DEFAULT_PHRASES,
@@ -630,6 +631,15 @@ describe('languages', () => {
     // Russian speech in an English stream is not English either.
     const crossed = await finals(RU_PHRASE, 'ru', listenUrl({ language: 'en', endpointing: 300 }));
     assert.deepEqual(crossed.map((r) => r.channel.alternatives[0].transcript).filter(Boolean), []);
+  });
+
+  it('reports a listed phrase as Deepgram words: lower case, numbers with their comma, smart_format as listed', () => {
+    const phrase = parsePhrase('Сегодня около +3,5 °C, т. е. прохладно', 'ru')!;
+    assert.deepEqual(phrase.words, ['сегодня', 'около', '3,5', 'c', 'т', 'е', 'прохладно']);
+    assert.deepEqual(phrase.punctuated, ['Сегодня', 'около', '+3,5', '°C,', 'т.', 'е.', 'прохладно.']);
+    assert.deepEqual(phrase.spoken, ['Сегодня', 'около', '+3,5', '°C,', 'т.', 'е.', 'прохладно']);
+    assert.deepEqual(parsePhrase("what's up, Doc?", 'en')!.punctuated, ["What's", 'up,', 'Doc?']);
+    assert.equal(parsePhrase(' ?! — ', 'en'), undefined);
   });
 
   it('takes extra phrases per language, and language=multi hears every list', async () => {

@@ -45,6 +45,8 @@ export const DEFAULT_PHRASES: Readonly<Record<string, readonly string[]>> = {
 export interface Phrase {
   /** As listed. */
   text: string;
+  /** The listed words with their punctuation, as espeak-ng speaks them (a comma is a pause, a question mark a rise). */
+  spoken: string[];
   /** Deepgram's `word`s: lower case, letters, digits, apostrophes and inner hyphens only. */
   words: string[];
   /** Deepgram's `punctuated_word`s under smart_format: as listed, with a capital and a full stop added where missing. */
@@ -61,13 +63,14 @@ export function parsePhrase(text: string, language: string): Phrase | undefined 
   const words = tokens.map((t) =>
     t
       .toLocaleLowerCase(language)
-      .replace(/[^\p{L}\p{N}'’-]+/gu, '')
+      .replace(/[^\p{L}\p{N}'’.,-]+/gu, '')
+      .replace(/(?<!\p{N})[.,]|[.,](?!\p{N})/gu, '')
       .replace(/^[-'’]+|[-'’]+$/gu, ''),
   );
   const punctuated = [...tokens];
   punctuated[0] = punctuated[0].charAt(0).toLocaleUpperCase(language) + punctuated[0].slice(1);
   if (!END_MARK.test(punctuated.at(-1)!)) punctuated[punctuated.length - 1] += '.';
-  return { text: text.trim(), words, punctuated };
+  return { text: text.trim(), spoken: tokens, words, punctuated };
 }
 
 /** The phrase's punctuated words for an interim result of its first `count` words: no closing mark. */

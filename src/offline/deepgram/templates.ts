@@ -1,6 +1,7 @@
 // The recogniser's references: each listed phrase spoken by espeak-ng in its language's voice,
-// turned into features, with where each of its words ends. Word ends come from espeak-ng speaking
-// every beginning of the phrase ("какая", "какая сегодня", …) and aligning each with the whole.
+// as listed (its commas and question marks change how it is spoken), turned into features, with
+// where each of its words ends. Word ends come from espeak-ng speaking every beginning of the
+// phrase ("Какая", "Какая сегодня", …) and aligning each with the whole.
 import { espeakVoice, synthesizeSpeech } from '../avatar/speech.js';
 import { alignPrefix } from './alignment.js';
 import { extractFeatures, type Features } from './features.js';
@@ -23,13 +24,13 @@ export interface PhraseTemplate {
   wordEnds: number[];
 }
 
-/** References by espeak-ng voice and phrase words, shared by every recogniser in the process. */
+/** References by espeak-ng voice and phrase as spoken, shared by every recogniser in the process. */
 const cache = new Map<string, Promise<PhraseTemplate>>();
 
 /** Speaks `phrases` in `language`'s espeak-ng voice and prepares their templates. */
 export async function buildTemplates(phrases: readonly Phrase[], language: string): Promise<PhraseTemplate[]> {
   const voice = espeakVoice(language);
-  const key = (p: Phrase) => `${voice}\n${p.words.join(' ')}`;
+  const key = (p: Phrase) => `${voice}\n${p.spoken.join(' ')}`;
   const missing = phrases.filter((p) => !cache.has(key(p)));
   if (missing.length) {
     const rendered = renderAll(missing, language);
@@ -39,13 +40,13 @@ export async function buildTemplates(phrases: readonly Phrase[], language: strin
       cache.set(key(phrase), template);
     });
   }
-  // The phrase as listed (capitals, punctuation) may differ from the cached one with the same words.
+  // The phrase as listed (capitals) may differ from the cached one spoken the same.
   return Promise.all(phrases.map(async (phrase) => ({ ...(await cache.get(key(phrase))!), phrase })));
 }
 
 /** For each phrase, the audio of each of its beginnings (one word, two words, …, all of them). */
 async function renderAll(phrases: readonly Phrase[], language: string): Promise<Int16Array[][]> {
-  const texts = phrases.flatMap((p) => p.words.map((_, n) => p.words.slice(0, n + 1).join(' ')));
+  const texts = phrases.flatMap((p) => p.spoken.map((_, n) => p.spoken.slice(0, n + 1).join(' ')));
   let pieces = await renderBatch(texts, language);
   // A rendering that does not cut apart cleanly is spoken again, one phrase at a time.
   if (pieces.length !== texts.length) pieces = await Promise.all(texts.map((t) => renderOne(t, language)));
