@@ -5,7 +5,8 @@
 //   for LiveAvatar's free sandbox avatar).
 //   Without them: a local LiveKit server, the LiveAvatar/HeyGen/Deepgram/LLM stand-ins, and the
 //   broker pointed at them — no network, no credits. `--provider liveavatar|heygen-streaming`
-//   picks the avatar service offline (default liveavatar: what people who sign up today get).
+//   picks the avatar service offline (default liveavatar: what people who sign up today get);
+//   `--phrases LANG=FILE` (repeatable) adds the file's lines to what offline recognition knows.
 // Serves the demo pages and the built widget beside the broker on one origin (default
 // http://127.0.0.1:8080). `--no-build` skips the build.
 import { spawnSync } from 'node:child_process';
@@ -52,8 +53,8 @@ if (live) {
     throw err;
   }
 } else {
-  const { startOfflineWorld, SANDBOX_AVATAR_ID } = await import('../dist/node/offline/index.js');
-  world = await startOfflineWorld({ host });
+  const { startOfflineWorld, SANDBOX_AVATAR_ID, extraPhrasesFrom } = await import('../dist/node/offline/index.js');
+  world = await startOfflineWorld({ host, deepgram: { extraPhrases: extraPhrasesFrom(process.argv.slice(2)) } });
   config = {
     ...(offlineProvider === 'liveavatar'
       ? { liveavatar: { apiKey: world.keys.liveavatar, apiBase: world.liveavatar.url }, avatarIds: [SANDBOX_AVATAR_ID] }
@@ -92,7 +93,7 @@ server.listen(port, host, () => {
   const mode = live
     ? `LIVE mode: the broker talks to ${service} and Deepgram with your keys${resolved.liveavatar?.sandbox ? '' : '; avatar minutes are billed'}.`
     : `OFFLINE mode (no LIVEAVATAR_API_KEY or HEYGEN_API_KEY, plus DEEPGRAM_API_KEY): local LiveKit and stand-ins for ${service}, Deepgram and the LLM; no network, no credits. --provider ${PROVIDERS.find((p) => p !== offlineProvider)} for the other avatar service.`;
-  console.log(`heygen-avatar demo — ${mode}\nOpen ${origin}/  (custom LLM example: ${origin}/custom-llm.html)   Ctrl-C to stop.`);
+  console.log(`heygen-avatar demo — ${mode}\nOpen ${origin}/  (custom LLM example: ${origin}/custom-llm.html; in Russian: ${origin}/ru.html)   Ctrl-C to stop.`);
 });
 
 let stopping = false;
