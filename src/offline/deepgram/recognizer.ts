@@ -21,6 +21,11 @@ export const MAX_WORST = 4.4;
 const MAX_DISTANCE = 3.9;
 /** Fewer voiced frames than this (80 ms) is a click or a breath, not a word. */
 const MIN_FRAMES = 8;
+/**
+ * An interim counts a word once the alignment has reached this far into it: an open-ended
+ * alignment of finished speech may stop a few frames short of the phrase's end.
+ */
+const WORD_HEARD = 0.8;
 
 /** A recognised word, times in seconds from the start of the audio given to `recognize`. */
 export interface RecognizedWord {
@@ -121,6 +126,17 @@ export class PhraseRecognizer {
   }
 }
 
+/** How many words of a phrase whose words end at `wordEnds` the first `frames` template frames hold. */
+function wordsHeard(wordEnds: readonly number[], frames: number): number {
+  let count = 0;
+  for (let n = 0; n < wordEnds.length; n++) {
+    const start = n === 0 ? 0 : wordEnds[n - 1] + 1;
+    if (frames - 1 < start + WORD_HEARD * (wordEnds[n] - start)) break;
+    count++;
+  }
+  return count;
+}
+
 function dedupe(phrases: Phrase[]): Phrase[] {
   const seen = new Set<string>();
   return phrases.filter((p) => {
@@ -147,7 +163,7 @@ async function decode(audio: Int16Array, kind: RecognitionKind, templates: reado
     // Each alignment is a few milliseconds of work: let sockets and timers run between them.
     await yieldToEventLoop();
     if (!alignment || alignment.worst > MAX_WORST || alignment.distance > MAX_DISTANCE) continue;
-    const count = kind === 'final' ? template.wordEnds.length : template.wordEnds.filter((end) => end < alignment.bFrames).length;
+    const count = kind === 'final' ? template.wordEnds.length : wordsHeard(template.wordEnds, alignment.bFrames);
     if (!count) continue;
     if (!best || alignment.distance < best.alignment.distance) best = { template, alignment, count };
   }
