@@ -2,7 +2,7 @@
 //   1. dist/npm/          npm ESM with .d.ts, dependencies left as imports
 //   2. dist/heygen-avatar.js  the script-tag bundle (minified ES module); livekit-client and the
 //                         Deepgram client become lazy chunks in dist/chunks/
-//   3. dist/node/         the server side (broker, offline stand-ins, CLIs) for Node ≥ 20
+//   3. dist/node/         the server side (broker, offline stand-ins, CLIs) for Node ≥ 20, with .d.ts
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import replace from '@rollup/plugin-replace';
@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { basename } from 'node:path';
+import { basename, posix } from 'node:path';
 import { rollup } from 'rollup';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -65,6 +65,20 @@ const slimDeepgram = () => ({
   },
 });
 
+// The offline world imports scripts/livekit.mjs, which the server build bundles as
+// dist/node/scripts/livekit.js: its declarations go beside it, and the .d.ts files point there.
+const livekitScriptTypes = () => ({
+  name: 'livekit-script-types',
+  generateBundle(_, bundle) {
+    for (const file of Object.values(bundle)) {
+      if (file.type !== 'asset' || !file.fileName.endsWith('.d.ts')) continue;
+      const target = posix.relative(posix.dirname(file.fileName), 'scripts/livekit.js');
+      file.source = String(file.source).replace(/(['"])(?:\.\.\/)+scripts\/livekit\.mjs\1/g, `$1${target.startsWith('.') ? target : `./${target}`}$1`);
+    }
+    this.emitFile({ type: 'asset', fileName: 'scripts/livekit.d.ts', source: readFileSync(new URL('./scripts/livekit.d.mts', import.meta.url), 'utf8') });
+  },
+});
+
 export default [
   {
     input: { index: 'src/index.ts', 'element/define': 'src/element/define.ts', 'capture/microphone': 'src/capture/microphone.ts' },
@@ -102,7 +116,9 @@ export default [
     external,
     plugins: [
       version(),
-      typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], outDir: 'dist/node' }),
+      // With .d.ts: TypeScript back ends import heygen-avatar/broker and heygen-avatar/dev typed.
+      typescript({ tsconfig: './tsconfig.json', include: ['src/{broker,offline,shared,conformance}/**/*.ts', 'src/version.ts'], outDir: 'dist/node', declaration: true, declarationDir: 'dist/node' }),
+      livekitScriptTypes(),
     ],
     output: { dir: 'dist/node', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
   },

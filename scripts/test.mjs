@@ -33,6 +33,9 @@ makeTestFixtures();
 // Types are part of the contract: a type error fails the run (rollup only warns about them).
 const typecheckFailed = build && run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.check.json']) !== 0;
 if (typecheckFailed) console.log('typecheck failed');
+// …and the built .d.ts as a TypeScript user imports them (test/types/consumer.ts).
+const typesFailed = build && run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'test/types']) !== 0;
+if (typesFailed) console.log('type test failed');
 
 /** Runs the node:test files of `test/<layer>/` and counts their results. */
 function nodeTestLayer(layer) {
@@ -110,6 +113,10 @@ for (const l of layers) {
 }
 if (typecheckFailed) {
   console.log('typecheck: 0 passed, 1 failed');
+  failed += 1;
+}
+if (typesFailed) {
+  console.log('types: 0 passed, 1 failed');
   failed += 1;
 }
 console.log(`${passed} passed, ${failed} failed`);

@@ -3,6 +3,7 @@
 // registers the tag.
 export { HeygenAvatar } from './element/heygen-avatar.js';
 export type * from './element/events.js';
+export type { UiStrings } from './element/strings.js';
 export { AvatarSession } from './session/avatar-session.js';
 export type { AvatarSessionEvents, AvatarSessionOptions, SessionEndReason, SessionState } from './session/avatar-session.js';
 export type { TokenProvider } from './session/session-client.js';

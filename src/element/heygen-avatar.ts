@@ -17,41 +17,43 @@ import { stringsAttribute, UiStringsController, type UiStringOverrides, type UiS
  *
  * @summary Embeds a HeyGen avatar (LiveAvatar, or the older streaming API) that listens through the microphone and answers with your LLM.
  *
+ * @tagname heygen-avatar
+ *
  * @attr token-endpoint - URL of the session endpoint (required unless the `tokenProvider` property is set).
- * @attr avatar-id - The avatar to start: a LiveAvatar avatar id (a UUID) or a HeyGen streaming avatar id, as the back end's service takes (the broker checks it against its allow-list).
- * @attr quality - `low`, `medium` (default) or `high`.
- * @attr voice-id - The avatar's voice.
- * @attr voice-rate - Speaking rate, 0.5–1.5 (default 1).
- * @attr language - BCP-47 language of the conversation; drives speech recognition and the UI strings (ru, en, uk, de, fr, es, it, pt, pl, tr, zh, ja, ar, he; `pt-BR` → `pt` → `en`; ar and he right to left). Default: the page's `lang`, else `ru`.
- * @attr strings - JSON object overriding any UI string, e.g. `{"start": "Поехали", "states": {"idle": "…"}}`; unknown keys are warned about and ignored.
+ * @attr avatar-id - The avatar to start: a LiveAvatar avatar id (a UUID) or a HeyGen streaming avatar id, as the back end's service takes (the broker checks it against its allow-list). Default: the broker's first.
+ * @attr {'low' | 'medium' | 'high'} [quality=medium] - Video quality.
+ * @attr voice-id - The avatar's voice. Default: the avatar's own.
+ * @attr [voice-rate=1] - Speaking rate, 0.5–1.5.
+ * @attr language - BCP-47 language of the conversation; drives speech recognition and the UI strings (ru, en, uk, de, fr, es, it, pt, pl, tr, zh, ja, ar, he; `pt-BR` → `pt` → `en`; ar and he right to left). Default: the nearest `lang` in the page, else `ru`.
+ * @attr {string} strings - JSON object overriding any UI string, e.g. `{"start": "Поехали", "states": {"idle": "…"}}`; unknown keys are warned about and ignored.
  * @attr greeting - What the avatar says when the session starts.
- * @attr system-prompt - Passed to the `llm` callback as `turn.systemPrompt`.
- * @attr llm-endpoint - An SSE LLM route to use instead of the broker's (same protocol as the broker's `/llm`).
- * @attr stt-model - Deepgram model (default `nova-2`).
- * @attr endpointing - Milliseconds of silence that end a spoken turn (default 400).
- * @attr utterance-end-ms - Deepgram `utterance_end_ms`, the fallback end of a turn (default 1000).
- * @attr layout - `inline` (default), `compact` (video and controls only) or `floating` (fixed in the corner).
+ * @attr system-prompt - Passed to your `llm` callback as `turn.systemPrompt` (the broker's route uses the operator's prompt).
+ * @attr llm-endpoint - An SSE LLM route to use instead of the broker's (same protocol as the broker's `/llm`). Default: the broker's.
+ * @attr [stt-model=nova-2] - Deepgram model.
+ * @attr [endpointing=400] - Milliseconds of silence that end a spoken turn (Deepgram's own 10 ms ends turns at every breath; 300–500 ms feels natural).
+ * @attr [utterance-end-ms=1000] - Deepgram `utterance_end_ms`, the fallback end of a turn when noise keeps `speech_final` away.
+ * @attr {'inline' | 'compact' | 'floating'} [layout=inline] - `compact`: video and controls only; `floating`: fixed in the corner.
  * @attr no-captions - Hides the live captions.
  * @attr no-text-input - Hides the text box.
- * @attr no-barge-in - The visitor's speech no longer interrupts the avatar; a spoken turn waits until the avatar has finished.
+ * @attr no-barge-in - The visitor's speech no longer interrupts the avatar; a spoken turn waits until the avatar has finished (typed turns and `send()` still interrupt).
  * @attr no-preemptive - Turns preemptive replies off: the LLM is asked only once the turn is confirmed, not already at the visitor's first pause (its reply held back until then, a wrong guess aborted).
- * @attr push-to-talk - The microphone listens only while the talk button is held; releasing it flushes the last words.
+ * @attr push-to-talk - The microphone listens only while “Hold to talk” is held (pointer, Space or Enter); releasing it flushes the last words.
  * @attr poster - An image shown on the stage before the session starts (the avatar's preview); unset: a drawn placeholder with a start button.
  * @attr debug - Logs every media-connection step to the console (default: warnings only).
  *
- * @fires heygen-avatar:state - The state changed (`idle`, `connecting`, `listening`, `thinking`, `speaking`, `ended`, `error`).
- * @fires heygen-avatar:transcript - The user's words so far (interim) or a final segment.
- * @fires heygen-avatar:turn - The user's completed turn, as sent to the LLM.
- * @fires heygen-avatar:reply-delta - A chunk of the LLM's reply.
- * @fires heygen-avatar:reply - The whole reply (or what came before an interruption).
- * @fires heygen-avatar:talking - The avatar started or stopped talking.
- * @fires heygen-avatar:session-start - The session is live.
- * @fires heygen-avatar:session-end - The session ended; `detail.reason` says why.
+ * @fires {CustomEvent<AvatarStateDetail>} heygen-avatar:state - The state changed: `{state, previous}`, each `idle`, `connecting`, `listening`, `thinking`, `speaking`, `ended` or `error`.
+ * @fires {CustomEvent<AvatarTranscriptDetail>} heygen-avatar:transcript - The user's words so far, or a final segment: `{text, final}`.
+ * @fires {CustomEvent<AvatarTurnDetail>} heygen-avatar:turn - The user's completed turn, as sent to the LLM: `{text, source}`, source `voice` or `text`.
+ * @fires {CustomEvent<AvatarReplyDeltaDetail>} heygen-avatar:reply-delta - A chunk of the LLM's reply: `{delta, text}`, `text` the reply so far.
+ * @fires {CustomEvent<AvatarReplyDetail>} heygen-avatar:reply - The whole reply, or what came before an interruption: `{text, interrupted}`.
+ * @fires {CustomEvent<AvatarTalkingDetail>} heygen-avatar:talking - The avatar started or stopped talking: `{talking}`.
+ * @fires {CustomEvent<AvatarSessionStartDetail>} heygen-avatar:session-start - The session is live: `{sessionId}`.
+ * @fires {CustomEvent<AvatarSessionEndDetail>} heygen-avatar:session-end - The session ended: `{sessionId, reason, history}`, reason `stopped`, `removed`, `pagehide`, `error`, `ended-by-service` or `duration-limit`.
  * @fires {CustomEvent<AvatarMetricsDetail>} heygen-avatar:metrics - Latency of one turn, once the avatar started talking (or the reply ended without): `{source, preemptive, cancelledSpeculativeCalls, speechEndToTurn, turnToFirstChunk, sentenceToTask, taskToTalking, speechEndToTalking}`, whole ms, `null` where a step did not happen (see “Per-turn latency” in the README).
- * @fires heygen-avatar:error - Something failed; `detail.type` says what, `detail.recoverable` whether it goes on.
+ * @fires {CustomEvent<AvatarErrorDetail>} heygen-avatar:error - Something failed: `{type, message, recoverable, cause}`; `type` (an `AvatarErrorType`) says what, `recoverable` whether the session goes on.
  *
  * @slot poster - Shown on the stage before the session starts.
- * @slot loading - Shown while connecting (default: "Connecting…").
+ * @slot loading - Shown while connecting (default: “Connecting…”).
  * @slot error - Shown when the session fails (default: the error message).
  *
  * @csspart stage - The box that holds the avatar video.
@@ -65,21 +67,29 @@ import { stringsAttribute, UiStringsController, type UiStringOverrides, type UiS
  * @csspart notice - A recoverable problem, shown under the controls.
  * @csspart captions - The live captions of both sides.
  * @csspart text-form - The text input and its send button.
- * @csspart sound-button - "Tap to enable sound", when the browser blocked autoplay.
+ * @csspart sound-button - “Tap to enable sound”, when the browser blocked autoplay.
+ * @csspart poster - The stage's overlay before the session starts (holds the `poster` slot).
+ * @csspart loading - The stage's overlay while connecting (holds the `loading` slot).
+ * @csspart error - The stage's overlay when the session failed (holds the `error` slot).
  * @csspart poster-image - The `poster` image on the idle stage.
  * @csspart poster-start - The start button on the idle stage.
  *
- * @cssprop --heygen-avatar-width - Width of the element (360px).
- * @cssprop --heygen-avatar-accent - Button and meter colour (#3b5bdb).
- * @cssprop --heygen-avatar-accent-contrast - Text on the accent colour (#fff).
- * @cssprop --heygen-avatar-background - Background (#f4f4f6).
- * @cssprop --heygen-avatar-color - Text colour (#1b1b1f).
- * @cssprop --heygen-avatar-radius - Corner radius (12px).
- * @cssprop --heygen-avatar-font - Font shorthand.
- * @cssprop --heygen-avatar-stage-background - Behind the video (#202024).
- * @cssprop --heygen-avatar-captions-height - Maximum height of the captions (8em).
- * @cssprop --heygen-avatar-offset - Distance from the corner in the floating layout (16px).
- * @cssprop --heygen-avatar-notice-background - Behind a notice under the controls (a light amber).
+ * @cssprop [--heygen-avatar-width=360px] - Width of the element (240px in the compact layout).
+ * @cssprop [--heygen-avatar-accent=#3b5bdb] - Button and meter colour.
+ * @cssprop [--heygen-avatar-accent-contrast=#fff] - Text on the accent colour.
+ * @cssprop [--heygen-avatar-background=#f4f4f6] - Background.
+ * @cssprop [--heygen-avatar-color=#1b1b1f] - Text colour.
+ * @cssprop [--heygen-avatar-radius=12px] - Corner radius.
+ * @cssprop [--heygen-avatar-font=14px/1.4 system-ui, sans-serif] - Font shorthand.
+ * @cssprop [--heygen-avatar-shadow=0 2px 12px rgb(0 0 0 / 0.12)] - Shadow around the element.
+ * @cssprop [--heygen-avatar-stage-background=#202024] - Behind the video.
+ * @cssprop [--heygen-avatar-captions-height=8em] - Maximum height of the captions.
+ * @cssprop [--heygen-avatar-offset=16px] - Distance from the corner in the floating layout.
+ * @cssprop [--heygen-avatar-z-index=2147483000] - Stacking order in the floating layout.
+ * @cssprop [--heygen-avatar-button-radius=8px] - Corner radius of the buttons.
+ * @cssprop [--heygen-avatar-muted=#c92a2a] - A pressed button: the muted microphone, “Hold to talk” held.
+ * @cssprop [--heygen-avatar-focus=#1c7ed6] - The keyboard focus ring.
+ * @cssprop [--heygen-avatar-notice-background=rgb(250 176 5 / 0.18)] - Behind a notice under the controls.
  */
 export class HeygenAvatar extends LitElement {
   static override styles = styles;
@@ -134,7 +144,10 @@ export class HeygenAvatar extends LitElement {
    */
   @property({ attribute: false }) llm: LlmFunction | undefined = undefined;
 
-  /** Supplies session credentials instead of POSTing to `token-endpoint`. */
+  /**
+   * Supplies session credentials instead of POSTing to `token-endpoint`: `(request, signal) => Promise<SessionResponse>`;
+   * the answer is checked as an endpoint's is.
+   */
   @property({ attribute: false }) tokenProvider: TokenProvider | undefined = undefined;
 
   @query('video') private _video!: HTMLVideoElement;
@@ -153,7 +166,7 @@ export class HeygenAvatar extends LitElement {
     new CaptionsFollowController(this, () => this.renderRoot.querySelector('[part~="captions"]'));
   }
 
-  /** The current state of the conversation. */
+  /** The current state of the conversation: `idle`, `connecting`, `listening`, `thinking`, `speaking`, `ended` or `error`. */
   get state(): AvatarState {
     return this.#session.state;
   }
@@ -246,7 +259,10 @@ export class HeygenAvatar extends LitElement {
     this.requestUpdate();
   }
 
-  /** Fires one of the element's events (bubbling, composed). */
+  /**
+   * Fires one of the element's events (bubbling, composed): the element's parts call it; pages listen.
+   * @internal
+   */
   emit<K extends HeygenAvatarEventName>(name: K, detail: HeygenAvatarEventDetails[K]): boolean {
     return this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
