@@ -26,7 +26,8 @@ final class Embed {
 	}
 
 	public function register(): void {
-		wp_register_script( self::HANDLE, plugins_url( 'widget/heygen-avatar.js', $this->plugin_file ), array(), HEYGEN_AVATAR_VERSION, array( 'in_footer' => false ) );
+		// In the footer: the element is in the page by then, and a module runs after parsing anyway.
+		wp_register_script( self::HANDLE, plugins_url( 'widget/heygen-avatar.js', $this->plugin_file ), array(), HEYGEN_AVATAR_VERSION, true );
 		register_block_type( dirname( $this->plugin_file ) . '/blocks/avatar', array( 'render_callback' => array( $this, 'block' ) ) );
 	}
 

@@ -314,12 +314,11 @@ final class Endpoint {
 	}
 
 	private function llm( \WP_REST_Request $request, array $cors ): \WP_REST_Response {
-		$record = $this->authorize( $request );
+		$this->authorize( $request );
 		$this->rate_limit( 'llm', $this->client() );
 		$messages = Contract::llm_messages( Contract::json_object( self::body( $request, Contract::MAX_LLM_BODY_BYTES, array( 'application/json' ) ) ) );
 		$llm      = $this->settings->llm();
 		$upstream = LlmRelay::upstream_request( $llm['provider'], $llm['api_base'], $llm['api_key'], $llm['model'], $llm['system_prompt'], $messages );
-		unset( $record );
 		LlmStream::run( $upstream, $llm['provider'], $cors, $this->settings->http() );
 		exit; // run() ends the request; never here
 	}
