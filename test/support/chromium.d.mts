@@ -1,0 +1,3 @@
+export declare const chromiumPath: string | undefined;
+export declare const fakeMicWav: string;
+export declare const chromiumArgs: string[];
