@@ -123,6 +123,8 @@ describe('the WordPress plugin in a real WordPress', { timeout: 600_000 }, () =>
     const page = wp.php("ob_start(); HeygenAvatar\\plugin()['settings']->render(); echo ob_get_clean();");
     assert.match(page, /name="heygen_avatar_secrets\[deepgram_api_key\]" value=""/);
     assert.match(page, /stored — leave empty to keep it/);
+    assert.match(page, /name="heygen_avatar_settings\[max_sessions_per_client\]" value="2"/);
+    assert.match(page, /name="heygen_avatar_settings\[avatar_ids\]" value="Anna_public_3"/);
     for (const key of Object.values(world.keys)) assert.ok(!page.includes(key.slice(-12)), 'a key in the settings page');
     // Saving the form with empty key fields keeps the keys.
     const kept = wp.php(

@@ -266,42 +266,55 @@ final class Settings {
 				</table>
 				<h2>The avatar</h2>
 				<table class="form-table" role="presentation">
-					<?php
-					$this->text_row( 'avatar_ids', 'Avatar id(s)', 'From your avatar service (LiveAvatar: a UUID). Several, separated by commas: the first is the default, the others may be chosen per page.' );
-					$this->text_row( 'voice_id', 'Voice id(s)', 'Optional; empty: the avatar’s own voice.' );
-					$this->text_row( 'language', 'Language', 'BCP-47, e.g. en, de, ru. Empty: the site’s language.' );
-					$this->text_row( 'greeting', 'Greeting', 'What the avatar says first.' );
-					?>
+					<?php $this->text_rows( 'avatar' ); ?>
 				</table>
 				<h2>Who may use it, and how much</h2>
 				<table class="form-table" role="presentation">
-					<?php
-					$this->text_row( 'allowed_origins', 'Other sites allowed', 'This site is always allowed. Other sites that embed the widget with this endpoint: https://shop.example, one per line or comma.' );
-					$this->text_row( 'max_sessions', 'Sessions at once', 'Avatar minutes cost money: at most this many sessions run at the same time.' );
-					$this->text_row( 'max_sessions_per_client', 'Sessions at once per visitor', '' );
-					$this->text_row( 'max_session_seconds', 'Longest session (seconds)', '' );
-					$this->text_row( 'abandon_after_seconds', 'Stop a silent session after (seconds)', 'A tab closed or crashed: its session is stopped after this long without a sign of life.' );
-					$this->text_row( 'rate_sessions_per_minute', 'New sessions per visitor per minute', '' );
-					$this->text_row( 'rate_sessions_burst', '… at once (burst)', '' );
-					$this->text_row( 'rate_llm_per_minute', 'Answers per visitor per minute', '' );
-					$this->text_row( 'rate_llm_burst', '… at once (burst)', '' );
-					$this->text_row( 'client_ip_header', 'Visitor address header', 'Only behind a proxy or CDN you trust: the header with the visitor’s address (X-Forwarded-For, CF-Connecting-IP). Empty: the connection’s address.' );
-					?>
+					<?php $this->text_rows( 'limits' ); ?>
 				</table>
 				<h2>Advanced: service addresses</h2>
 				<table class="form-table" role="presentation">
-					<?php
-					$this->text_row( 'liveavatar_api_base', 'LiveAvatar API', '' );
-					$this->text_row( 'heygen_api_base', 'HeyGen API', '' );
-					$this->text_row( 'deepgram_api_base', 'Deepgram API', '' );
-					$this->text_row( 'llm_api_base', 'LLM API', 'Empty: Gemini’s or OpenAI’s.' );
-					?>
+					<?php $this->text_rows( 'advanced' ); ?>
 				</table>
 				<?php submit_button(); ?>
 			</form>
 			<p>Session endpoint: <code><?php echo esc_html( rest_url( Endpoint::NAMESPACE . '/session' ) ); ?></code>. Check it with <code>npx heygen-avatar-conformance &lt;that URL&gt;</code>.</p>
 		</div>
 		<?php
+	}
+
+	/** The form's text fields, by section: option key => [label, help]. */
+	const TEXT_FIELDS = array(
+		'avatar'   => array(
+			'avatar_ids' => array( 'Avatar id(s)', 'From your avatar service (LiveAvatar: a UUID). Several, separated by commas: the first is the default, the others may be chosen per page.' ),
+			'voice_id'   => array( 'Voice id(s)', 'Optional; empty: the avatar’s own voice.' ),
+			'language'   => array( 'Language', 'BCP-47, e.g. en, de, ru. Empty: the site’s language.' ),
+			'greeting'   => array( 'Greeting', 'What the avatar says first.' ),
+		),
+		'limits'   => array(
+			'allowed_origins'          => array( 'Other sites allowed', 'This site is always allowed. Other sites that embed the widget with this endpoint: https://shop.example, one per line or comma.' ),
+			'max_sessions'             => array( 'Sessions at once', 'Avatar minutes cost money: at most this many sessions run at the same time.' ),
+			'max_sessions_per_client'  => array( 'Sessions at once per visitor', '' ),
+			'max_session_seconds'      => array( 'Longest session (seconds)', '' ),
+			'abandon_after_seconds'    => array( 'Stop a silent session after (seconds)', 'A tab closed or crashed: its session is stopped after this long without a sign of life.' ),
+			'rate_sessions_per_minute' => array( 'New sessions per visitor per minute', '' ),
+			'rate_sessions_burst'      => array( '… at once (burst)', '' ),
+			'rate_llm_per_minute'      => array( 'Answers per visitor per minute', '' ),
+			'rate_llm_burst'           => array( '… at once (burst)', '' ),
+			'client_ip_header'         => array( 'Visitor address header', 'Only behind a proxy or CDN you trust: the header with the visitor’s address (X-Forwarded-For, CF-Connecting-IP). Empty: the connection’s address.' ),
+		),
+		'advanced' => array(
+			'liveavatar_api_base' => array( 'LiveAvatar API', '' ),
+			'heygen_api_base'     => array( 'HeyGen API', '' ),
+			'deepgram_api_base'   => array( 'Deepgram API', '' ),
+			'llm_api_base'        => array( 'LLM API', 'Empty: Gemini’s or OpenAI’s.' ),
+		),
+	);
+
+	private function text_rows( string $section ): void {
+		foreach ( self::TEXT_FIELDS[ $section ] as $key => [ $label, $help ] ) {
+			$this->text_row( $key, $label, $help );
+		}
 	}
 
 	private function text_row( string $key, string $label, string $help ): void {
