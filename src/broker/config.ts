@@ -67,6 +67,12 @@ export interface BrokerConfig {
     /** Lifetime of each temporary STT token in seconds (it only needs to outlive opening a socket); default 30. */
     tokenTtlSeconds?: number;
   };
+  /**
+   * Deepgram tokens one session may get in all, the one in the session answer included; default
+   * 20. Each can open a transcription stream that Deepgram keeps open after the session ends
+   * (docs/broker.md, "Running it safely"); the widget needs one per reconnection.
+   */
+  sttTokensPerSession?: number;
   /** The default LLM route (`POST {basePath}/llm`); absent: no route, the page brings its own LLM. */
   llm?: LlmRouteConfig;
 
@@ -93,14 +99,20 @@ export interface BrokerConfig {
 
   /** Exact origins (`https://shop.example`) allowed to call the broker; `['*']` allows any. */
   allowedOrigins: string[];
-  /** Also allow a page served from the broker's own host (Origin host = Host); default true. */
+  /**
+   * Also allow a page served from the broker's own origin: `publicUrl`'s, or without it the
+   * request's when its host is an IP address or `localhost` (a host name in the Host header is
+   * the client's word). Default false: list your pages' origins in `allowedOrigins`.
+   */
   allowSameOrigin?: boolean;
   /** Allow requests without an `Origin` header (server-to-server); default false. */
   allowNoOrigin?: boolean;
   /**
    * Where the client address comes from behind proxies: a number N means `X-Forwarded-For` with N
    * trusted proxies in front (the N-th address from the right); a header name (`x-real-ip`,
-   * `cf-connecting-ip`) means that header. Default false: the connection's address.
+   * `cf-connecting-ip`) means that header, which the proxy must set (not append to).
+   * `x-forwarded-for` and `forwarded` are refused as header names (their first address is the
+   * client's own word). Default false: the connection's address.
    */
   trustProxy?: false | number | string;
   /** The client address of a request, for runtimes where it is not in the request (see docs/broker.md). */
@@ -118,13 +130,22 @@ export interface BrokerConfig {
   abandonAfterSeconds?: number;
   /** ms between reaper runs; default 5000; 0 disables the timer (call `reapNow()`). */
   reapIntervalMs?: number;
+  /**
+   * Whose the avatar service account is. `shared` (default): other apps may run sessions on it, so
+   * the reaper stops only open sessions it knows the broker created. `dedicated`: the account is
+   * the broker's alone, so the reaper stops every open session no record holds (after a grace
+   * period): that also finds the sessions of a broker that was killed with the in-memory store.
+   */
+  avatarAccount?: 'shared' | 'dedicated';
+  /** ms between the reaper's comparisons of the service's open sessions with the records; default 60 000; 0: none on a timer. */
+  reconcileIntervalMs?: number;
 
   rateLimits?: {
     /** `POST /session`, per client; default 10/min, burst 5. */
     session?: RateLimit;
     /** `POST /llm`, per client; default 60/min, burst 20. */
     llm?: RateLimit;
-    /** `POST /session/stt-token`, per session; default 30/min, burst 10. */
+    /** `POST /session/stt-token`, per session; default 6/min, burst 5 (a reconnection takes up to 4 in a few seconds). */
     sttToken?: RateLimit;
   };
   /** Largest request body of the session routes in bytes; default 16 KiB. */
@@ -157,6 +178,7 @@ export interface ResolvedBrokerConfig {
   heygen?: { apiKey: string; apiBase: string };
   avatarUpstream?: AvatarUpstream;
   deepgram: { apiKey: string; apiBase: string; tokenTtlSeconds: number };
+  sttTokensPerSession: number;
   llm?: Required<Omit<LlmRouteConfig, 'systemPrompt'>> & { systemPrompt?: string };
   avatarIds: string[];
   voiceIds?: string[];
@@ -178,6 +200,8 @@ export interface ResolvedBrokerConfig {
   idleTimeoutSeconds: number;
   abandonAfterSeconds: number;
   reapIntervalMs: number;
+  avatarAccount: 'shared' | 'dedicated';
+  reconcileIntervalMs: number;
   rateLimits: { session: RateLimit; llm: RateLimit; sttToken: RateLimit };
   maxBodyBytes: number;
   maxLlmBodyBytes: number;
@@ -346,7 +370,15 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
     trustProxy === false || (typeof trustProxy === 'number' && Number.isInteger(trustProxy) && trustProxy >= 1 && trustProxy <= 10) || (typeof trustProxy === 'string' && /^[A-Za-z0-9-]+$/.test(trustProxy)),
     `trustProxy (TRUST_PROXY) must be false, a number of proxies (1–10) or a header name, got ${JSON.stringify(trustProxy)}`,
   );
+  // A header name is read as one address, its first: in these two that is whatever the client wrote
+  // (each proxy appends what it saw), so one client could be any number of clients.
+  need(
+    !(typeof trustProxy === 'string' && ['x-forwarded-for', 'forwarded'].includes(trustProxy.toLowerCase())),
+    `trustProxy (TRUST_PROXY=${String(trustProxy).toLowerCase()}) cannot be trusted as a header name: its first address is whatever the client wrote; give the number of proxies in front of the broker instead (e.g. 1), which reads X-Forwarded-For from the right`,
+  );
 
+  const avatarAccount = config.avatarAccount ?? 'shared';
+  need(avatarAccount === 'shared' || avatarAccount === 'dedicated', `avatarAccount (AVATAR_ACCOUNT) must be shared or dedicated, got ${JSON.stringify(config.avatarAccount)}`);
   const maxSessions = int(config.maxSessions, 10, 'maxSessions (MAX_SESSIONS)', 1, 1_000_000);
   const maxSessionsPerClient = int(config.maxSessionsPerClient, 2, 'maxSessionsPerClient (MAX_SESSIONS_PER_CLIENT)', 1, 1_000_000);
   if (config.redisUrl) {
@@ -363,6 +395,7 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
     ...(liveavatar ? { liveavatar } : {}),
     ...(heygen ? { heygen } : {}),
     deepgram: { apiKey: config.deepgram?.apiKey, apiBase: deepgramBase, tokenTtlSeconds },
+    sttTokensPerSession: int(config.sttTokensPerSession, 20, 'sttTokensPerSession (STT_TOKENS_PER_SESSION)', 1, 10_000),
     ...(llm ? { llm } : {}),
     avatarIds: [...avatarIds],
     ...(config.voiceIds ? { voiceIds: [...config.voiceIds] } : {}),
@@ -374,7 +407,7 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
     ...(publicUrl ? { publicUrl } : {}),
     allowedOrigins,
     allowAnyOrigin,
-    allowSameOrigin: config.allowSameOrigin ?? true,
+    allowSameOrigin: config.allowSameOrigin ?? false,
     allowNoOrigin: config.allowNoOrigin ?? false,
     trustProxy,
     ...(config.getClientIp ? { getClientIp: config.getClientIp } : {}),
@@ -384,10 +417,12 @@ export function resolveConfig(config: BrokerConfig): ResolvedBrokerConfig {
     idleTimeoutSeconds: int(config.idleTimeoutSeconds, 120, 'idleTimeoutSeconds (IDLE_TIMEOUT_SECONDS)', 30, 3600),
     abandonAfterSeconds: int(config.abandonAfterSeconds, 60, 'abandonAfterSeconds (ABANDON_AFTER_SECONDS)', 1, 86_400),
     reapIntervalMs: int(config.reapIntervalMs, 5000, 'reapIntervalMs (REAP_INTERVAL_SECONDS)', 0, 3_600_000),
+    avatarAccount,
+    reconcileIntervalMs: int(config.reconcileIntervalMs, 60_000, 'reconcileIntervalMs (RECONCILE_INTERVAL_SECONDS)', 0, 86_400_000),
     rateLimits: {
       session: rate(config.rateLimits?.session, { perMinute: 10, burst: 5 }, 'rateLimits.session'),
       llm: rate(config.rateLimits?.llm, { perMinute: 60, burst: 20 }, 'rateLimits.llm'),
-      sttToken: rate(config.rateLimits?.sttToken, { perMinute: 30, burst: 10 }, 'rateLimits.sttToken'),
+      sttToken: rate(config.rateLimits?.sttToken, { perMinute: 6, burst: 5 }, 'rateLimits.sttToken'),
     },
     maxBodyBytes: int(config.maxBodyBytes, 16 * 1024, 'maxBodyBytes (MAX_BODY_BYTES)', 256, 1024 * 1024),
     maxLlmBodyBytes: int(config.maxLlmBodyBytes, 64 * 1024, 'maxLlmBodyBytes (MAX_LLM_BODY_BYTES)', 256, 16 * 1024 * 1024),
@@ -416,6 +451,8 @@ export function languageAllowed(tag: string, list: readonly string[]): boolean {
 export interface ServerSettings {
   port: number;
   host: string;
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -457,7 +494,7 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
     const perMinute = num(`RATE_LIMIT_${prefix}_PER_MINUTE`);
     const burst = num(`RATE_LIMIT_${prefix}_BURST`);
     if (perMinute === undefined && burst === undefined) return undefined;
-    const defaults = { SESSIONS: { perMinute: 10, burst: 5 }, LLM: { perMinute: 60, burst: 20 }, STT_TOKEN: { perMinute: 30, burst: 10 } }[prefix]!;
+    const defaults = { SESSIONS: { perMinute: 10, burst: 5 }, LLM: { perMinute: 60, burst: 20 }, STT_TOKEN: { perMinute: 6, burst: 5 } }[prefix]!;
     return { perMinute: perMinute ?? defaults.perMinute, burst: burst ?? defaults.burst };
   };
 
@@ -514,6 +551,7 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
   const logLevel = str('LOG_LEVEL');
   if (logLevel && !isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
   const reapSeconds = num('REAP_INTERVAL_SECONDS');
+  const reconcileSeconds = num('RECONCILE_INTERVAL_SECONDS');
   const quality = str('DEFAULT_QUALITY');
   if (quality && !QUALITIES.includes(quality as never)) problems.push(`DEFAULT_QUALITY must be low, medium or high, got ${JSON.stringify(quality)}`);
 
@@ -536,6 +574,7 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
       ...opt('apiBase', str('DEEPGRAM_API_BASE')),
       ...opt('tokenTtlSeconds', num('STT_TOKEN_TTL_SECONDS')),
     },
+    ...opt('sttTokensPerSession', num('STT_TOKENS_PER_SESSION')),
     ...opt('llm', llm),
     ...opt('avatarIds', list('AVATAR_IDS')),
     ...opt('voiceIds', list('VOICE_IDS')),
@@ -555,6 +594,8 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
     ...opt('idleTimeoutSeconds', num('IDLE_TIMEOUT_SECONDS')),
     ...opt('abandonAfterSeconds', num('ABANDON_AFTER_SECONDS')),
     ...opt('reapIntervalMs', reapSeconds === undefined ? undefined : Math.round(reapSeconds * 1000)),
+    ...opt('avatarAccount', str('AVATAR_ACCOUNT')?.toLowerCase() as BrokerConfig['avatarAccount']),
+    ...opt('reconcileIntervalMs', reconcileSeconds === undefined ? undefined : Math.round(reconcileSeconds * 1000)),
     ...(session || llmRate || sttRate ? { rateLimits: { ...opt('session', session), ...opt('llm', llmRate), ...opt('sttToken', sttRate) } } : {}),
     ...opt('maxBodyBytes', num('MAX_BODY_BYTES')),
     ...opt('maxLlmBodyBytes', num('MAX_LLM_BODY_BYTES')),
@@ -566,7 +607,17 @@ export function configFromEnv(env: Env = process.env): { config: BrokerConfig; s
   if (str('STATIC_DIR')) {
     problems.push('STATIC_DIR is no longer supported: the broker serves no files. Serve your pages from your web server (or a static file handler such as sirv or serve-static) and mount the broker beside them');
   }
-  const server: ServerSettings = { port, host: str('HOST') ?? '127.0.0.1' };
+  const connections = (name: string): number | undefined => {
+    const n = num(name);
+    if (n !== undefined && !(Number.isInteger(n) && n >= 0)) problems.push(`${name} must be a whole number (0: no limit), got ${JSON.stringify(str(name))}`);
+    return n;
+  };
+  const server: ServerSettings = {
+    port,
+    host: str('HOST') ?? '127.0.0.1',
+    ...opt('maxConnections', connections('MAX_CONNECTIONS')),
+    ...opt('maxConnectionsPerAddress', connections('MAX_CONNECTIONS_PER_ADDRESS')),
+  };
   // Run the full check now, so every problem (env and config) is reported at once.
   try {
     resolveConfig(config);

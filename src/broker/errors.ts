@@ -64,18 +64,23 @@ const SERVICE_NAMES = new Map([
  * and its message (already redacted). `toHttp()` says what the browser gets.
  */
 export class UpstreamError extends Error {
+  /** The service's error code, kept only when it is a number or a short word (see `safeUpstreamCode`). */
+  readonly upstreamCode?: string | number;
+
   constructor(
     readonly service: UpstreamService,
     readonly operation: string,
     /** `over_capacity`: the service has no free session for this account (its concurrency limit). */
     readonly kind: 'status' | 'timeout' | 'network' | 'bad_response' | 'aborted' | 'over_capacity',
     readonly status = 0,
-    readonly upstreamCode?: string | number,
+    upstreamCode?: unknown,
     readonly detail?: string,
     readonly retryAfter?: number,
   ) {
     super(`${service} ${operation} failed: ${kind}${status ? ` (HTTP ${status})` : ''}`);
     this.name = 'UpstreamError';
+    const code = safeUpstreamCode(upstreamCode);
+    if (code !== undefined) this.upstreamCode = code;
   }
 
   toHttp(): BrokerHttpError {
@@ -91,21 +96,34 @@ export class UpstreamError extends Error {
     if (this.status === 401 || this.status === 403) {
       return new BrokerHttpError('upstream_unauthorized', `${who} refused the broker's credentials (the operator must check the API key)`);
     }
-    const what = this.status ? `HTTP ${this.status}${this.upstreamCode !== undefined ? `, code ${this.upstreamCode}` : ''}` : this.kind.replace('_', ' ');
+    // Only numbers from the upstream reach the browser: its status and a numeric code (no text).
+    const numeric = typeof this.upstreamCode === 'number' ? `, code ${this.upstreamCode}` : '';
+    const what = this.status ? `HTTP ${this.status}${numeric}` : this.kind.replace('_', ' ');
     return new BrokerHttpError('upstream_error', `${who} failed (${what})`, this.status >= 500 ? 2 : undefined);
   }
 
-  /** Fields for a log line (no secrets: `detail` was redacted when made). */
-  logFields(): Record<string, unknown> {
+  /** Fields for a log line, upstream text passed through `redact` (an upstream of your own may not have). */
+  logFields(redact: (text: string) => string): Record<string, unknown> {
+    const code = typeof this.upstreamCode === 'string' ? redact(this.upstreamCode) : this.upstreamCode;
     return {
       service: this.service,
       operation: this.operation,
       kind: this.kind,
       ...(this.status ? { status: this.status } : {}),
-      ...(this.upstreamCode !== undefined ? { upstreamCode: this.upstreamCode } : {}),
-      ...(this.detail ? { detail: this.detail } : {}),
+      ...(code !== undefined ? { upstreamCode: code } : {}),
+      ...(this.detail ? { detail: redact(this.detail) } : {}),
     };
   }
+}
+
+/**
+ * An upstream's error code as the broker keeps it: an integer, or a short word of letters,
+ * digits, `_ . : -` (`invalid_api_key`, `RESOURCE_EXHAUSTED`); anything else (a long or odd string,
+ * which a hostile or broken upstream could fill with a key) is dropped.
+ */
+export function safeUpstreamCode(code: unknown): string | number | undefined {
+  if (typeof code === 'number') return Number.isSafeInteger(code) ? code : undefined;
+  return typeof code === 'string' && /^[A-Za-z0-9_.:-]{1,40}$/.test(code) ? code : undefined;
 }
 
 /** The browser went away while the broker was still working for it. */

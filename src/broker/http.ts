@@ -81,21 +81,26 @@ export async function readJsonObject(req: Request, limit: number, types: readonl
 /** How a request's origin was judged. */
 export type OriginVerdict = { allowed: true; origin: string | null } | { allowed: false; origin: string | null };
 
-/** Checks the `Origin` header against the allow-list (and the broker's own host, when allowed). */
+/** Checks the `Origin` header against the allow-list (and the broker's own origin, when allowed). */
 export function checkOrigin(req: Request, config: ResolvedBrokerConfig): OriginVerdict {
   const origin = req.headers.get('origin');
   if (origin === null) return { allowed: config.allowNoOrigin, origin };
   if (config.allowAnyOrigin) return { allowed: true, origin };
   if (config.allowedOrigins.includes(origin)) return { allowed: true, origin };
-  if (config.allowSameOrigin && origin !== 'null') {
-    try {
-      const host = req.headers.get('host') ?? new URL(req.url).host;
-      if (new URL(origin).host === host) return { allowed: true, origin };
-    } catch {
-      // not a URL: refused below
-    }
-  }
+  if (config.allowSameOrigin && origin === ownOrigin(req, config)) return { allowed: true, origin };
   return { allowed: false, origin };
+}
+
+/**
+ * The broker's own origin, scheme included: `publicUrl`'s when set. Without it, the request's
+ * (its Host header) only when that host is an IP address or `localhost`: a Host with a name is
+ * the client's word, and a DNS-rebinding page sends its own name with a matching Origin.
+ */
+function ownOrigin(req: Request, config: ResolvedBrokerConfig): string | undefined {
+  if (config.publicUrl) return config.publicUrl;
+  const url = new URL(req.url);
+  const literal = url.hostname === 'localhost' || url.hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname);
+  return literal ? url.origin : undefined;
 }
 
 /** CORS headers for an allowed cross-origin request: the origin echoed (or `*`), never credentials. */

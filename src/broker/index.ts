@@ -2,7 +2,7 @@
 export { createSessionBroker } from './handler.js';
 export type { SessionBroker } from './handler.js';
 export type { BrokerSessionResponse } from './routes/session.js';
-export { OrphanedAvatarSessionError } from './upstreams/avatar-upstream.js';
+export { AvatarSessionInDoubtError, OrphanedAvatarSessionError } from './upstreams/avatar-upstream.js';
 export type { AvatarSessionLimits, AvatarStopReason, AvatarUpstream, CreatedAvatarSession } from './upstreams/avatar-upstream.js';
 export { HeygenStreamingUpstream } from './upstreams/heygen-streaming.js';
 export type { HeygenStreamingOptions } from './upstreams/heygen-streaming.js';
@@ -14,7 +14,7 @@ export type { AvatarProvider, BrokerConfig, LiveAvatarConfig, LlmRouteConfig, Ra
 export { createNodeListener, startBrokerServer } from './node-server.js';
 export type { BrokerServer, BrokerServerOptions } from './node-server.js';
 export { MemoryStore } from './store.js';
-export type { SessionRecord, SessionStore, SlotCaps, TokenBucket, TokenResult } from './store.js';
+export type { SessionOwnership, SessionRecord, SessionStore, SlotCaps, TokenBucket, TokenResult } from './store.js';
 export { RedisStore } from './redis-store.js';
 export type { RedisStoreOptions } from './redis-store.js';
 export { BROKER_ERRORS, BrokerHttpError, UpstreamError } from './errors.js';

@@ -31,13 +31,14 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /**
  * Returns a function that removes every given secret (and anything shaped like a bearer token or
- * an API key header) from text, and cuts it to `max` characters. For upstream error messages,
- * which go to the server log only.
+ * an API key header) from text, and then cuts it to `max` characters: in that order, so a secret
+ * that straddles the cut is not kept in part. For upstream error messages, which go to the server
+ * log only. Text beyond the first 64 KiB is not even looked at (it is far past the cut).
  */
 export function makeRedactor(secrets: readonly string[], max = 300): (text: string) => string {
   const list = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   return (text) => {
-    let out = text;
+    let out = text.length > 65_536 ? text.slice(0, 65_536) : text;
     for (const s of list) out = out.split(s).join('[redacted]');
     out = out.replace(/\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 [redacted]');
     out = out.replace(/\b(sk|pk|rk)-[A-Za-z0-9_-]{8,}/g, '[redacted]');

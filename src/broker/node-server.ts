@@ -1,8 +1,8 @@
 // The broker on `node:http`: IncomingMessage → Request, Response → ServerResponse, with streamed
 // bodies both ways, the request's signal aborted when the client disconnects, and the socket
 // address as the client address. The broker serves no files: pages come from the site's own server.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { BrokerConfig } from './config.js';
 import { createSessionBroker, type SessionBroker } from './handler.js';
@@ -180,6 +180,21 @@ export interface BrokerServerOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Connections open at once; more are dropped as they arrive. Default 512: under the usual limit
+   * of 1024 open files, with room for the broker's own calls (avatar service, Deepgram, Redis).
+   */
+  maxConnections?: number;
+  /**
+   * Connections open at once from one address; more from it are dropped as they arrive. Default
+   * 64, and no limit when `trustProxy` is set (every connection then comes from the proxy, which
+   * should apply its own limit).
+   */
+  maxConnectionsPerAddress?: number;
+  /** ms for a request's headers to arrive; default 15 000. */
+  headersTimeoutMs?: number;
+  /** ms for a whole request, body included; default 60 000. */
+  requestTimeoutMs?: number;
 }
 
 export interface BrokerServer {
@@ -190,15 +205,43 @@ export interface BrokerServer {
   close(): Promise<void>;
 }
 
+/** Drops a connection as it arrives when its address already has `max` open. */
+function limitConnectionsPerAddress(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+}
+
 /** Starts the broker on `node:http`. */
 export async function startBrokerServer(config: BrokerConfig, options: BrokerServerOptions = {}): Promise<BrokerServer> {
   if ('staticDir' in options) throw new TypeError('startBrokerServer: staticDir was removed (the broker serves no files); serve pages with your web server or a static file handler');
   const broker = createSessionBroker(config);
   const listener = createNodeListener(broker);
-  const server = createServer((req, res) => void listener(req, res));
+  const headersTimeout = options.headersTimeoutMs ?? 15_000;
+  const server = createServer(
+    // Node checks the two timeouts only every connectionsCheckingInterval (30 s by default), so
+    // they would fire up to that much late: check at least every second.
+    { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))) },
+    (req, res) => void listener(req, res),
+  );
   server.keepAliveTimeout = 5000;
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 60_000;
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
+  server.maxConnections = options.maxConnections ?? 512;
+  const perAddress = options.maxConnectionsPerAddress ?? (config.trustProxy ? 0 : 64);
+  if (perAddress > 0) limitConnectionsPerAddress(server, perAddress);
   const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolvePromise, reject) => {

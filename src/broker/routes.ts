@@ -67,7 +67,7 @@ export async function route(req: Request, info: HandlerInfo | undefined, broker:
 function failure(err: unknown, ctx: RequestContext, { log, redact }: BrokerContext): Response {
   if (err instanceof BrokerHttpError) return errorResponse(err, ctx.cors);
   if (err instanceof UpstreamError) {
-    log('error', 'upstream_failed', { ...err.logFields(), client: ctx.client });
+    log('error', 'upstream_failed', { ...err.logFields(redact), client: ctx.client });
     return errorResponse(err.toHttp(), ctx.cors);
   }
   log('error', 'internal_error', { message: redact(String((err as Error)?.message ?? err)), client: ctx.client });

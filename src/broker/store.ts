@@ -30,6 +30,13 @@ export interface SlotCaps {
   perClient: number;
 }
 
+/**
+ * What the store knows of an avatar session the service lists as open: `recorded` (a session
+ * record holds it), `owned` (a broker sharing this store created it, and no record holds it), or
+ * `unknown` (not created here, as far as the store knows).
+ */
+export type SessionOwnership = 'recorded' | 'owned' | 'unknown';
+
 /** Answer of `takeToken`: allowed, or how long until a token is available. */
 export type TokenResult = { ok: true } | { ok: false; retryAfterMs: number };
 
@@ -54,7 +61,8 @@ export interface SessionStore {
   releaseSlot(ref: string, clientId: string): Promise<void>;
   /** Stores a created session; its slot now holds until `slotUntil`. */
   add(record: SessionRecord, slotUntil: number): Promise<void>;
-  get(ref: string): Promise<SessionRecord | undefined>;
+  /** The record of a session, its times on the clock of the caller whose time is `now`. */
+  get(ref: string, now: number): Promise<SessionRecord | undefined>;
   /** Records a sign of life; false when there is no such session. */
   touch(ref: string, now: number): Promise<boolean>;
   /**
@@ -70,6 +78,23 @@ export interface SessionStore {
   list(limit: number): Promise<string[]>;
   /** Takes one token from a bucket. */
   takeToken(key: string, bucket: TokenBucket, now: number): Promise<TokenResult>;
+  /** Counts one use of `key` if fewer than `max` were counted; false when `max` were. The count is forgotten `ttlMs` after its last use. */
+  countUse(key: string, max: number, now: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Notes that this broker created avatar session `sessionId` at the service (before its record
+   * exists, and after it is gone), for `keepMs`: the reaper stops such a session when the service
+   * still lists it open and no record holds it.
+   */
+  own(sessionId: string, now: number, keepMs: number): Promise<void>;
+  /** The session was stopped: forget it. */
+  disown(sessionId: string): Promise<void>;
+  /** What the store knows of each of these service session ids; `owned` only when noted since `ownedSince`. */
+  ownership(sessionIds: string[], now: number, ownedSince: number): Promise<SessionOwnership[]>;
+  /**
+   * False when the store lost its data since this instance last looked (a Redis server restarted
+   * without persistence, or flushed): the sessions it held are then unknown to every broker.
+   */
+  intact(): Promise<boolean>;
   /** Sessions recorded and slots held (for health checks and tests). */
   counts(now: number): Promise<{ sessions: number; slots: number }>;
   close(): Promise<void>;
@@ -83,6 +108,9 @@ export class MemoryStore implements SessionStore {
   /** ref → slot expiry (ms) and owner. */
   readonly #slots = new Map<string, { clientId: string; until: number }>();
   readonly #buckets = new Map<string, { tokens: number; at: number; idleUntil: number }>();
+  readonly #uses = new Map<string, { count: number; until: number }>();
+  /** Service session id → when it was noted as created here. */
+  readonly #owned = new Map<string, number>();
   #lastSweep = 0;
 
   async reserveSlot(ref: string, clientId: string, caps: SlotCaps, now: number, until: number): Promise<'ok' | 'total' | 'client'> {
@@ -111,7 +139,7 @@ export class MemoryStore implements SessionStore {
     this.#slots.set(record.ref, { clientId: record.clientId, until: slotUntil });
   }
 
-  async get(ref: string): Promise<SessionRecord | undefined> {
+  async get(ref: string, _now: number): Promise<SessionRecord | undefined> {
     const r = this.#records.get(ref);
     return r && { ...r };
   }
@@ -167,10 +195,39 @@ export class MemoryStore implements SessionStore {
     return { ok: false, retryAfterMs: Math.ceil(((1 - b.tokens) / bucket.refillPerSecond) * 1000) };
   }
 
+  async countUse(key: string, max: number, now: number, ttlMs: number): Promise<boolean> {
+    this.#sweepBuckets(now);
+    const use = this.#uses.get(key);
+    const count = use && use.until > now ? use.count : 0;
+    if (count >= max) return false;
+    this.#uses.set(key, { count: count + 1, until: now + ttlMs });
+    return true;
+  }
+
+  async own(sessionId: string, now: number, keepMs: number): Promise<void> {
+    for (const [id, at] of this.#owned) if (at < now - keepMs) this.#owned.delete(id);
+    this.#owned.set(sessionId, now);
+  }
+
+  async disown(sessionId: string): Promise<void> {
+    this.#owned.delete(sessionId);
+  }
+
+  async ownership(sessionIds: string[], _now: number, ownedSince: number): Promise<SessionOwnership[]> {
+    const recorded = new Set([...this.#records.values()].map((r) => r.sessionId));
+    return sessionIds.map((id) => (recorded.has(id) ? 'recorded' : (this.#owned.get(id) ?? -Infinity) >= ownedSince ? 'owned' : 'unknown'));
+  }
+
+  async intact(): Promise<boolean> {
+    // Memory cannot lose part of itself: a restart loses the process with it.
+    return true;
+  }
+
   #sweepBuckets(now: number): void {
     if (now - this.#lastSweep < 10_000) return;
     this.#lastSweep = now;
     for (const [key, b] of this.#buckets) if (b.idleUntil <= now) this.#buckets.delete(key);
+    for (const [key, u] of this.#uses) if (u.until <= now) this.#uses.delete(key);
   }
 
   async counts(now: number): Promise<{ sessions: number; slots: number }> {

@@ -29,7 +29,7 @@ function listed(values: readonly string[], max = 10): string {
 
 export function validateSessionRequest(body: Record<string, unknown>, config: ResolvedBrokerConfig): SessionParams {
   for (const key of Object.keys(body)) {
-    if (!SESSION_FIELDS.has(key)) throw bad(`unknown field "${key}"; a session request may have ${[...SESSION_FIELDS].join(', ')}`);
+    if (!SESSION_FIELDS.has(key)) throw bad(`unknown field "${clip(key)}"; a session request may have ${[...SESSION_FIELDS].join(', ')}`);
   }
   const req = body as SessionRequest & Record<string, unknown>;
   const str = (name: string, v: unknown): string | undefined => {
@@ -69,7 +69,7 @@ export function validateSessionRequest(body: Record<string, unknown>, config: Re
 
 /** Checks an LLM route request; keeps the latest `maxHistoryMessages`, cuts older long messages. */
 export function validateLlmRequest(body: Record<string, unknown>, limits: { maxHistoryMessages: number; maxMessageChars: number }): LlmRouteRequest['messages'] {
-  for (const key of Object.keys(body)) if (key !== 'messages') throw bad(`unknown field "${key}"; an LLM request has only "messages"`);
+  for (const key of Object.keys(body)) if (key !== 'messages') throw bad(`unknown field "${clip(key)}"; an LLM request has only "messages"`);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) throw bad('"messages" must be a non-empty array of {role, content}');
   if (messages.length > 1000) throw bad('"messages" has more than 1000 entries');
@@ -78,7 +78,7 @@ export function validateLlmRequest(body: Record<string, unknown>, limits: { maxH
     if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(`messages[${i}] must be an object {role, content}`);
     const { role, content, ...rest } = m as Record<string, unknown>;
     const extra = Object.keys(rest)[0];
-    if (extra) throw bad(`messages[${i}] has an unknown field "${extra}"`);
+    if (extra) throw bad(`messages[${i}] has an unknown field "${clip(extra)}"`);
     if (role !== 'user' && role !== 'assistant') throw bad(`messages[${i}].role must be "user" or "assistant"`);
     if (typeof content !== 'string') throw bad(`messages[${i}].content must be a string`);
     out.push({ role, content });
@@ -93,6 +93,7 @@ export function validateLlmRequest(body: Record<string, unknown>, limits: { maxH
     .map((m) => (m.content.length > limits.maxMessageChars ? { role: m.role, content: m.content.slice(0, limits.maxMessageChars) } : m));
 }
 
+/** What the browser sent, as an error message may repeat it: printable ASCII, at most 40 characters. */
 function clip(s: string): string {
   const printable = s.replace(/[^\x20-\x7e]/g, '?');
   return printable.length > 40 ? `${printable.slice(0, 40)}…` : printable;

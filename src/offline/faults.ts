@@ -13,7 +13,9 @@ export type FaultKind =
   /** WebSocket / stream: close the connection abruptly after `afterMs` (default 0). */
   | 'drop'
   /** Avatar sessions: the session expires as if its duration limit had run out. */
-  | 'expire';
+  | 'expire'
+  /** REST: the call does its work, but the answer is lost: the connection drops instead (after `afterMs`, default 0). */
+  | 'lose-answer';
 
 export interface Fault {
   kind: FaultKind;
@@ -86,7 +88,8 @@ export async function handleFaultControl(req: IncomingMessage, res: ServerRespon
 
 /**
  * Answers a request with an armed REST fault, in the service's own error envelope (`body`);
- * returns false for kinds that are not about REST answers (`expire`).
+ * returns false when the request is still to be served: for kinds that are not about REST
+ * answers (`expire`), and for `lose-answer`, whose answer `res` then swallows.
  */
 export function answerFault(res: ServerResponse, fault: Fault, body: (kind: 'rateLimited' | 'internal') => unknown): boolean {
   switch (fault.kind) {
@@ -101,6 +104,16 @@ export function answerFault(res: ServerResponse, fault: Fault, body: (kind: 'rat
     case 'drop':
       res.socket?.destroy();
       return true;
+    case 'lose-answer': {
+      // Whatever the call answers never leaves: the connection drops in its place.
+      const drop = () => setTimeout(() => res.socket?.destroy(), fault.afterMs ?? 0);
+      res.writeHead = (() => res) as unknown as ServerResponse['writeHead'];
+      res.end = (() => {
+        drop();
+        return res;
+      }) as unknown as ServerResponse['end'];
+      return false;
+    }
     default:
       return false;
   }

@@ -123,6 +123,39 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
+/**
+ * Drives the reaper on a test clock through a session's ten failed stops (the service is armed to
+ * fail them): silent past `abandonAfterSeconds`, then a pass every 20 s, past each stop's lease.
+ * After it the broker has dropped the session's record (`session_stop_gave_up`).
+ */
+export async function reapThroughTenFailedStops(reapNow: () => Promise<number>, advance: (ms: number) => void, abandonAfterSeconds: number): Promise<void> {
+  advance(abandonAfterSeconds * 1000 + 1000);
+  for (let i = 0; i < 10; i++) {
+    await reapNow();
+    advance(20_000);
+  }
+}
+
+/**
+ * The environment of a broker CLI that owns its avatar account (`AVATAR_ACCOUNT=dedicated`) and
+ * reaps fast: what the kill -9 tests start, beside the service's and Deepgram's keys and bases.
+ */
+export const DEDICATED_FAST_REAPING_CLI = {
+  ALLOWED_ORIGINS: ORIGIN,
+  TRUST_PROXY: 'x-test-client',
+  AVATAR_ACCOUNT: 'dedicated',
+  REAP_INTERVAL_SECONDS: '0.2',
+  UPSTREAM_TIMEOUT_MS: '500',
+  PORT: '0',
+};
+
+/** kill -9 of a broker CLI, then the same CLI started again (same `env`). */
+export async function killAndRestartCli(cli: BrokerCli, env: Record<string, string>): Promise<BrokerCli> {
+  cli.proc.kill('SIGKILL');
+  await cli.exited;
+  return startCli(env);
+}
+
 /** A redis-server of a test (see startRedis). */
 export interface TestRedis {
   /** `redis://[:password@]127.0.0.1:port` */

@@ -30,12 +30,16 @@ import {
   assertKeysNeverSent,
   auth,
   call,
+  cleanups,
   closeSession,
   configProblems,
   createSession as createSessionOf,
+  DEDICATED_FAST_REAPING_CLI,
   json,
+  killAndRestartCli,
   ORIGIN,
   recordingServer,
+  reapThroughTenFailedStops,
   runCleanups,
   seen,
   startBroker,
@@ -428,6 +432,59 @@ describe('caps, rate limits and the reaper with LiveAvatar', () => {
     await b.close();
     assert.equal(liveavatar.stopReason(last.sessionId), 'UNKNOWN');
     assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === last.sessionId && e.reason === 'shutdown'));
+  });
+});
+
+// ── sessions the broker lost track of ────────────────────────────────────────────────────────
+
+describe('LiveAvatar sessions the broker lost track of', () => {
+  it('a token call whose answer was lost leaves a session no one can start: never started, no credits, not listed active', async () => {
+    const b = await broker({ upstreamTimeoutMs: 500 });
+    const minted = liveavatar.tokens.length;
+    const open = liveavatar.openSessions;
+    liveavatar.faults.arm({ kind: 'lose-answer', path: '/v1/sessions/token' });
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error', /network/);
+    assert.equal(liveavatar.tokens.length, minted + 1, 'LiveAvatar made a session');
+    const lost = lastMinted()!;
+    assert.equal(liveavatar.openSessions, open, 'never started: only the holder of its token could, and that answer never left');
+    const entry = await (await fetch(`${liveavatar.url}/v1/sessions/${lost}`, { headers: { 'x-api-key': KEYS.liveavatar } })).json();
+    assert.equal(entry.data.credits_consumed, 0);
+    assert.equal(entry.data.duration, 0);
+    assert.equal((await call(`${b.api}/healthz`)).json.slots, 0);
+  });
+
+  it('stops a started session it created and no longer records (dropped after ten failed stops) as ZOMBIE_SESSION_REAP', async () => {
+    let now = Date.now();
+    const b = await broker({ now: () => now, abandonAfterSeconds: 30 });
+    const s = await createSession(b.api, { language: 'en' });
+    assert.equal((await startAsBrowser(s)).status, 201);
+    liveavatar.faults.arm({ kind: 'server-error', path: '/v1/sessions/stop', times: 10 });
+    await reapThroughTenFailedStops(b.broker.reapNow, (ms) => (now += ms), 30);
+    assert.ok(logs.some((e) => e.event === 'session_stop_gave_up' && e.sessionId === s.sessionId), 'its record was dropped');
+    now += 60_000;
+    await b.broker.reapNow();
+    assert.equal(liveavatar.stopReason(s.sessionId), 'ZOMBIE_SESSION_REAP');
+    assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === s.sessionId && e.reason === 'untracked'));
+  });
+
+  it('kill -9 of a broker with the in-memory store: restarted, it stops the sessions it left running at LiveAvatar (AVATAR_ACCOUNT=dedicated)', async () => {
+    const own = await startLiveAvatarStandIn({ apiKey: KEYS.liveavatar, livekit, maxConcurrentSessions: 5 });
+    cleanups.push(() => own.close());
+    const env = {
+      LIVEAVATAR_API_KEY: KEYS.liveavatar,
+      LIVEAVATAR_API_BASE: own.url,
+      DEEPGRAM_API_KEY: KEYS.deepgram,
+      DEEPGRAM_API_BASE: deepgram.url,
+      AVATAR_IDS: WAYNE,
+      ...DEDICATED_FAST_REAPING_CLI,
+    };
+    const first = await startCli(env);
+    const made = [await createSession(first.api, { language: 'en' }, 'k1'), await createSession(first.api, { language: 'en' }, 'k2')];
+    for (const s of made) assert.equal((await startAsBrowser(s)).status, 201);
+    assert.equal(own.openSessions, 2);
+    await killAndRestartCli(first, env);
+    await waitFor('the restarted broker to stop what the killed one left running', () => own.openSessions === 0, 15_000);
+    for (const s of made) assert.equal(own.stopReason(s.sessionId), 'ZOMBIE_SESSION_REAP');
   });
 });
 

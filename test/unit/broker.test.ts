@@ -2,7 +2,10 @@
 // and a real redis-server, all on loopback. Every response the broker sends in this file is kept
 // and scanned at the end for the configured API keys.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -38,10 +41,14 @@ import {
   closeSession,
   configProblems,
   createSession as createSessionOf,
+  DEDICATED_FAST_REAPING_CLI,
+  type Answer,
   json,
+  killAndRestartCli,
   ORIGIN,
   recordingServer,
   runCleanups,
+  reapThroughTenFailedStops,
   runCliToExit,
   seen,
   startBroker,
@@ -134,6 +141,18 @@ function fakeUpstream(mode: 'echo' | 'heygen' | 'stall-head' | 'stall-mid', stat
     if (path === '/v1/streaming.stop') return ok(null);
     res.writeHead(404).end();
   });
+}
+
+/** A session another app makes on the same HeyGen account (account key, no broker); its id. */
+async function createDirectly(apiBase: string): Promise<string> {
+  const post = async (path: string, headers: Record<string, string>, body: unknown) =>
+    ((await (await fetch(`${apiBase}/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as { data: any }).data;
+  const { token } = await post('streaming.create_token', { 'x-api-key': KEYS.heygen }, {});
+  return (await post('streaming.new', { authorization: `Bearer ${token}` }, { avatar_id: 'offline_avatar' })).session_id;
+}
+
+async function stopDirectly(apiBase: string, sessionId: string): Promise<void> {
+  await fetch(`${apiBase}/v1/streaming.stop`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEYS.heygen }, body: JSON.stringify({ session_id: sessionId }) });
 }
 
 // ── setup ────────────────────────────────────────────────────────────────────────────────────
@@ -331,8 +350,8 @@ describe('origins and CORS', () => {
     assert.ok(logs.some((e) => e.event === 'origin_refused' && e.origin === 'https://evil.example'));
   });
 
-  it('admits the broker’s own origin, server-to-server calls only when allowed, and any origin only with *', async () => {
-    const b = await broker();
+  it('admits the broker’s own origin when asked to, server-to-server calls only when allowed, and any origin only with *', async () => {
+    const b = await broker({ allowSameOrigin: true });
     const own = await call(`${b.api}/session`, { method: 'POST', headers: { origin: b.url, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(own.status, 200, own.text);
     assert.equal(own.headers.get('access-control-allow-origin'), b.url);
@@ -1142,15 +1161,15 @@ describe('RedisStore: broker instances sharing one redis-server', () => {
   });
 
   it('a session made by one instance is reaped by another', async () => {
-    let now = Date.now();
-    const shared = { redisUrl, redisPrefix: 'test-reap-across:', now: () => now, abandonAfterSeconds: 30 };
+    // Real time: the Redis server's clock dates the sessions.
+    const shared = { redisUrl, redisPrefix: 'test-reap-across:', abandonAfterSeconds: 1 };
     const one = await broker(shared);
     const two = createSessionBroker(config(shared));
     cleanups.push(() => two.close());
     const open = heygen.openSessions;
     const s = await createSession(one.api);
     assert.equal(await two.reapNow(), 0);
-    now += 31_000;
+    await sleep(1100);
     const [r1, r2] = await Promise.all([two.reapNow(), one.broker.reapNow()]);
     assert.equal(r1 + r2, 1, 'exactly one instance stopped it');
     assert.equal(heygen.openSessions, open);
@@ -1236,6 +1255,11 @@ describe('configFromEnv', () => {
       LLM_MODEL: 'gpt-4.1-mini',
       PORT: '9000',
       HOST: '0.0.0.0',
+      AVATAR_ACCOUNT: 'Dedicated',
+      RECONCILE_INTERVAL_SECONDS: '30',
+      STT_TOKENS_PER_SESSION: '8',
+      MAX_CONNECTIONS: '300',
+      MAX_CONNECTIONS_PER_ADDRESS: '0',
     });
     assert.deepEqual(c.avatarIds, ['a1', 'a2']);
     assert.deepEqual(c.allowedOrigins, ['https://a.example', 'https://b.example:8443']);
@@ -1244,7 +1268,10 @@ describe('configFromEnv', () => {
     assert.equal(c.reapIntervalMs, 2500);
     assert.equal(c.trustProxy, 2);
     assert.deepEqual(c.llm, { provider: 'openai', apiKey: 'o', model: 'gpt-4.1-mini' });
-    assert.deepEqual(server, { port: 9000, host: '0.0.0.0' });
+    assert.equal(c.avatarAccount, 'dedicated');
+    assert.equal(c.reconcileIntervalMs, 30_000);
+    assert.equal(c.sttTokensPerSession, 8);
+    assert.deepEqual(server, { port: 9000, host: '0.0.0.0', maxConnections: 300, maxConnectionsPerAddress: 0 });
     const both = configFromEnv({ HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', GEMINI_API_KEY: 'g', OPENAI_API_KEY: 'o', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' });
     assert.equal(both.config.llm?.provider, 'gemini');
     const none = configFromEnv({ HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', GEMINI_API_KEY: 'g', LLM_PROVIDER: 'none', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' });
@@ -1262,7 +1289,284 @@ describe('configFromEnv', () => {
     assert.match(problems({ TRUST_PROXY: 'x forwarded' }), /TRUST_PROXY/);
     assert.match(problems({ ABANDON_AFTER_SECONDS: '0' }), /abandonAfterSeconds \(ABANDON_AFTER_SECONDS\) must be an integer from 1/);
     assert.match(problems({ PORT: '70000' }), /PORT must be an integer from 0 to 65535/);
+    assert.match(problems({ AVATAR_ACCOUNT: 'mine' }), /avatarAccount \(AVATAR_ACCOUNT\) must be shared or dedicated/);
+    assert.match(problems({ MAX_CONNECTIONS_PER_ADDRESS: '-1' }), /MAX_CONNECTIONS_PER_ADDRESS must be a whole number/);
+    assert.match(problems({ STT_TOKENS_PER_SESSION: '0' }), /sttTokensPerSession \(STT_TOKENS_PER_SESSION\) must be an integer from 1/);
     assert.equal(problems({}), '');
+  });
+});
+
+// ── hardening: what a hostile client or upstream tried (issue 11) ────────────────────────────
+
+/** A POST through node:http, for headers fetch will not send as given (Host). */
+function rawPost(url: string, headers: Record<string, string>, body = '{}'): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** A TCP connection to `url`'s port from `localAddress` (any of 127.0.0.0/8). */
+function connectFrom(url: string, localAddress: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: '127.0.0.1', port: Number(new URL(url).port), localAddress }, () => resolve(socket));
+    socket.once('error', reject);
+    cleanups.push(async () => socket.destroy());
+  });
+}
+
+/** True when the server closes `socket` within `ms`. */
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  if (socket.destroyed || socket.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    socket.resume();
+  });
+}
+
+describe('hardening: sessions created upstream that the broker lost track of (2, 3)', () => {
+  it('looks up and stops the HeyGen session whose streaming.new answer was lost or came too late, with that attempt’s session token; the reaper retries a failed lookup', async () => {
+    const b = await broker({ upstreamTimeoutMs: 500 });
+    const open = heygen.openSessions;
+    heygen.faults.arm({ kind: 'lose-answer', path: 'streaming.new' });
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error', /network/);
+    assert.equal(heygen.openSessions, open, 'the session it made was found and stopped');
+    const found = logs.findLast((e) => e.event === 'session_closed' && e.reason === 'create_failed');
+    assert.equal(heygen.closedReason(String(found?.sessionId)), 'stopped');
+
+    heygen.faults.arm({ kind: 'lose-answer', path: 'streaming.new', afterMs: 1500 });
+    assertError(await call(`${b.api}/session`, json({})), 504, 'upstream_timeout');
+    assert.equal(heygen.openSessions, open);
+
+    heygen.faults.arm({ kind: 'lose-answer', path: 'streaming.new' });
+    heygen.faults.arm({ kind: 'server-error', path: 'streaming.list' });
+    assertError(await call(`${b.api}/session`, json({})), 502, 'upstream_error');
+    assert.equal(heygen.openSessions, open + 1, 'its lookup failed too');
+    assert.ok(logs.some((e) => e.event === 'session_lookup_failed'));
+    await b.broker.reapNow();
+    assert.equal(heygen.openSessions, open, 'the reaper looked it up again and stopped it');
+    assert.equal((await call(`${b.api}/healthz`)).json.slots, 0);
+  });
+
+  it('stops the sessions it created and no longer records (here: dropped after ten failed stops), and leaves another app’s sessions on the same account alone', async () => {
+    let now = Date.now();
+    const b = await broker({ now: () => now, abandonAfterSeconds: 30 });
+    const s = await createSession(b.api);
+    const theirs = await createDirectly(heygen.url);
+    heygen.faults.arm({ kind: 'server-error', path: 'streaming.stop', times: 10 });
+    await reapThroughTenFailedStops(b.broker.reapNow, (ms) => (now += ms), 30);
+    assert.ok(logs.some((e) => e.event === 'session_stop_gave_up' && e.sessionId === s.sessionId), 'its record was dropped');
+    now += 60_000;
+    await b.broker.reapNow();
+    assert.equal(heygen.closedReason(s.sessionId), 'stopped', 'found in streaming.list and stopped');
+    assert.ok(logs.some((e) => e.event === 'session_closed' && e.sessionId === s.sessionId && e.reason === 'untracked'));
+    now += 600_000;
+    await b.broker.reapNow();
+    assert.equal(heygen.closedReason(theirs), undefined, 'not the broker’s: left alone');
+    await stopDirectly(heygen.url, theirs);
+  });
+
+  it('notices a Redis that restarted empty, stops the sessions it created there, and holds the cap again', async () => {
+    const r = await startRedis();
+    const b = await broker({ redisUrl: r.url, redisPrefix: 'test-wiped:', maxSessions: 3, maxSessionsPerClient: 3, reapIntervalMs: 200 });
+    const open = heygen.openSessions;
+    const made = [await createSession(b.api, {}, 'w1'), await createSession(b.api, {}, 'w2'), await createSession(b.api, {}, 'w3')];
+    assertError(await call(`${b.api}/session`, json({}, {}, 'w4')), 503, 'over_capacity');
+    await sleep(300); // a reaper pass or two: the store is known intact
+    await r.restart();
+    await waitFor('the sessions of the lost records to be stopped', () => heygen.openSessions === open, 8000);
+    assert.ok(logs.some((e) => e.event === 'store_wiped'));
+    for (const m of made) assert.equal(heygen.closedReason(m.sessionId), 'stopped');
+    const again = [await createSession(b.api, {}, 'w5'), await createSession(b.api, {}, 'w6'), await createSession(b.api, {}, 'w7')];
+    assertError(await call(`${b.api}/session`, json({}, {}, 'w8')), 503, 'over_capacity');
+    assert.equal(heygen.openSessions, open + 3, 'never more than the cap');
+    for (const m of again) assert.equal((await closeSession(m)).status, 200);
+  });
+
+  it('kill -9 of a broker with the in-memory store: restarted, it finds the sessions it left open at HeyGen and stops them (AVATAR_ACCOUNT=dedicated)', async () => {
+    const own = await startHeygenStandIn({ apiKey: KEYS.heygen, livekit, maxConcurrentSessions: 10 });
+    cleanups.push(() => own.close());
+    const env = {
+      HEYGEN_API_KEY: KEYS.heygen,
+      HEYGEN_API_BASE: own.url,
+      DEEPGRAM_API_KEY: KEYS.deepgram,
+      DEEPGRAM_API_BASE: deepgram.url,
+      AVATAR_IDS: 'Anna_public_3',
+      ...DEDICATED_FAST_REAPING_CLI,
+    };
+    const first = await startCli(env);
+    await createSession(first.api, {}, 'k1');
+    await createSession(first.api, {}, 'k2');
+    assert.equal(own.openSessions, 2);
+    const second = await killAndRestartCli(first, env);
+    await waitFor('the restarted broker to stop what the killed one left open', () => own.openSessions === 0, 15_000);
+    await waitFor('both stops logged', () => second.output.join('').match(/"reason":"untracked"/g)?.length === 2);
+  });
+});
+
+describe('hardening: STT tokens per session (1)', () => {
+  it('gives a session a burst of 5 refreshes, then 6 a minute, at most STT_TOKENS_PER_SESSION tokens in all, and none once it is closed', async () => {
+    const { session, llm: llmRate } = testBrokerDefaults(logs).rateLimits!;
+    const b = await broker({ rateLimits: { session, llm: llmRate } });
+    const s = await createSession(b.api);
+    const refresh = (x: BrokerSessionResponse) => call(x.stt.refreshUrl, { method: 'POST', headers: auth(x) });
+    for (let i = 0; i < 5; i++) assert.equal((await refresh(s)).status, 200, `refresh ${i + 1}`);
+    const limited = await refresh(s);
+    assertError(limited, 429, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 9, 'the next token comes at 6 a minute');
+    await closeSession(s);
+    assertError(await refresh(s), 401, 'unauthorized', /closed/);
+
+    const budget = await broker({ sttTokensPerSession: 4 });
+    const t = await createSession(budget.api);
+    for (let i = 0; i < 3; i++) assert.equal((await refresh(t)).status, 200, 'the token in the answer and three more');
+    const spent = await refresh(t);
+    assertError(spent, 429, 'rate_limited', /this session has had its 4 speech-to-text tokens/);
+    assert.equal(spent.headers.get('retry-after'), null, 'waiting does not help');
+    assert.equal((await call(t.heartbeat.url, { method: 'POST', headers: auth(t) })).status, 204, 'the session itself goes on');
+    await closeSession(t);
+  });
+});
+
+describe('hardening: upstream error codes and redaction (4, 5)', () => {
+  it('keeps an upstream code only when it is short and safe, never puts upstream text in the browser message, and redacts before cutting', async () => {
+    const from = logs.length;
+    const answer = (status: number, body: string, type = 'application/json') =>
+      recordingServer((_c, res) => {
+        res.writeHead(status, { 'content-type': type });
+        res.end(body);
+      });
+    const straddle = (key: string) => `${'x'.repeat(200 - 10)}${key} and more`;
+    const cases: [Partial<BrokerConfig>, 'session' | 'llm', string][] = [];
+    const heygenCode = await answer(400, JSON.stringify({ code: KEYS.heygen, message: 'bad' }));
+    cases.push([{ heygen: { apiKey: KEYS.heygen, apiBase: heygenCode.url } }, 'session', KEYS.heygen]);
+    const heygenText = await answer(500, straddle(KEYS.heygen), 'text/plain');
+    cases.push([{ heygen: { apiKey: KEYS.heygen, apiBase: heygenText.url } }, 'session', KEYS.heygen]);
+    const deepgramCode = await answer(400, JSON.stringify({ err_code: KEYS.deepgram, err_msg: 'bad' }));
+    cases.push([{ deepgram: { apiKey: KEYS.deepgram, apiBase: deepgramCode.url } }, 'session', KEYS.deepgram]);
+    const llmLong = await answer(400, JSON.stringify({ error: { code: 'c'.repeat(4025), message: 'bad' } }));
+    cases.push([{ llm: { provider: 'openai', apiKey: KEYS.openai, apiBase: llmLong.url } }, 'llm', 'c'.repeat(41)]);
+    const llmCode = await answer(400, JSON.stringify({ error: { code: KEYS.openai, message: 'bad' } }));
+    cases.push([{ llm: { provider: 'openai', apiKey: KEYS.openai, apiBase: llmCode.url } }, 'llm', KEYS.openai]);
+    const llmText = await answer(500, straddle(KEYS.openai), 'text/plain');
+    cases.push([{ llm: { provider: 'openai', apiKey: KEYS.openai, apiBase: llmText.url } }, 'llm', KEYS.openai]);
+
+    for (const [over, route, secret] of cases) {
+      const b = await broker(over);
+      let a: Answer;
+      if (route === 'session') a = await call(`${b.api}/session`, json({}));
+      else {
+        const s = await createSession(b.api);
+        a = await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }] }, auth(s)));
+        await closeSession(s);
+      }
+      assert.ok(a.status >= 500 || a.status === 502, a.text);
+      assert.match(a.json.error.message, /^the (avatar|speech-to-text|language model) service failed \(HTTP \d{3}\)$/, 'status only: no upstream code that is not a number');
+      assert.ok(!a.text.includes(secret.slice(0, 10)), `no part of ${secret.slice(0, 10)}… in the answer`);
+    }
+    const logged = JSON.stringify(logs.slice(from));
+    for (const key of [KEYS.heygen, KEYS.deepgram, KEYS.openai]) assert.ok(!logged.includes(key.slice(0, 10)), `no part of a key in the log (${key.slice(0, 10)}…)`);
+    assert.ok(!logged.includes('c'.repeat(41)), 'a long code is not logged');
+    assert.ok(logged.includes('[redacted]'), 'the key is replaced, not the whole text dropped');
+  });
+});
+
+describe('hardening: connections (6)', () => {
+  it('caps connections per address and in total; another address is still served', async () => {
+    const server = await startBrokerServer(config(), { port: 0, maxConnections: 5, maxConnectionsPerAddress: 3 });
+    cleanups.push(() => server.close());
+    const mine = await Promise.all([1, 2, 3].map(() => connectFrom(server.url, '127.0.0.1')));
+    const fourth = await connectFrom(server.url, '127.0.0.1');
+    assert.equal(await closedWithin(fourth, 1000), true, 'a fourth connection from one address is dropped');
+    for (const socket of mine) assert.equal(socket.destroyed, false);
+    const other = await connectFrom(server.url, '127.0.0.2');
+    other.write('GET /api/avatar/healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [first] = (await once(other, 'data')) as [Buffer];
+    assert.match(String(first), /^HTTP\/1\.1 200/);
+    await connectFrom(server.url, '127.0.0.3');
+    const sixth = await connectFrom(server.url, '127.0.0.4');
+    assert.equal(await closedWithin(sixth, 1000), true, 'a sixth connection in all is dropped');
+  });
+
+  it('closes a connection whose headers or body do not arrive within their timeouts, within a second of them', async () => {
+    const server = await startBrokerServer(config(), { port: 0, headersTimeoutMs: 600, requestTimeoutMs: 1200 });
+    cleanups.push(() => server.close());
+    const slowHeaders = await connectFrom(server.url, '127.0.0.1');
+    slowHeaders.write('POST /api/avatar/session HTTP/1.1\r\nHost: x\r\n');
+    const slowBody = await connectFrom(server.url, '127.0.0.1');
+    slowBody.write('POST /api/avatar/session HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    const t0 = Date.now();
+    assert.equal(await closedWithin(slowHeaders, 2000), true, 'headers timeout');
+    assert.ok(Date.now() - t0 >= 400, 'not before its time');
+    assert.equal(await closedWithin(slowBody, 2500), true, 'request timeout');
+  });
+});
+
+describe('hardening: same origin (7)', () => {
+  it('is off unless asked for; then trusts Host only when it is an address or localhost, compares schemes, and with PUBLIC_URL compares against it', async () => {
+    const b = await broker();
+    const own = new URL(b.url);
+    assert.equal((await rawPost(`${b.api}/session`, { origin: b.url })).status, 403, 'off by default');
+
+    const same = await broker({ allowSameOrigin: true });
+    const sameHost = new URL(same.url).host;
+    const ok = await rawPost(`${same.api}/session`, { origin: same.url, host: sameHost });
+    assert.equal(ok.status, 200);
+    await closeSession(ok.json);
+    const refused = async (headers: Record<string, string>, api = same.api) => assertErrorStatus(await rawPost(`${api}/session`, headers), 403);
+    await refused({ host: 'evil.example', origin: 'http://evil.example' });
+    await refused({ host: `evil.example:${own.port}`, origin: `http://evil.example:${own.port}` });
+    await refused({ host: sameHost, origin: `javascript://${sameHost}` });
+    await refused({ host: sameHost, origin: `https://${sameHost}` });
+
+    const behind = await broker({ allowSameOrigin: true, publicUrl: 'https://avatar.shop.example' });
+    await refused({ host: 'evil.example', origin: 'http://evil.example' }, behind.api);
+    await refused({ host: new URL(behind.url).host, origin: behind.url }, behind.api);
+    const pub = await rawPost(`${behind.api}/session`, { host: 'avatar.shop.example', origin: 'https://avatar.shop.example' });
+    assert.equal(pub.status, 200);
+    assert.equal((await rawPost(`${behind.api}/session/close`, { origin: 'https://avatar.shop.example' }, JSON.stringify(pub.json))).status, 200);
+  });
+});
+
+function assertErrorStatus(a: { status: number; json: any }, status: number): void {
+  assert.equal(a.status, status, JSON.stringify(a.json));
+  assert.equal(typeof a.json?.error?.code, 'string');
+}
+
+describe('hardening: TRUST_PROXY (8)', () => {
+  it('refuses x-forwarded-for and forwarded as header names: their leftmost address is whatever the client wrote', () => {
+    const base = { HEYGEN_API_KEY: 'h', DEEPGRAM_API_KEY: 'd', AVATAR_IDS: 'a', ALLOWED_ORIGINS: '*' };
+    for (const name of ['x-forwarded-for', 'X-Forwarded-For', 'forwarded']) {
+      assert.match(configProblems({ ...base, TRUST_PROXY: name }), /TRUST_PROXY=.* cannot be trusted as a header name: .*client wrote.*give the number of proxies/);
+    }
+    assert.throws(() => createSessionBroker(config({ trustProxy: 'X-Forwarded-For' })), /number of proxies/);
+    assert.equal(configProblems({ ...base, TRUST_PROXY: 'x-real-ip' }), '');
+  });
+});
+
+describe('hardening: unknown field names (11)', () => {
+  it('clips the unknown field name a 400 repeats: printable, at most 40 characters', async () => {
+    const b = await broker();
+    const name = `${'k'.repeat(15_000)}\u0007\n\u001b[31m`;
+    const check = (a: Answer) => {
+      assertError(a, 400, 'bad_request', /unknown field "k{40}…"/);
+      assert.ok(a.json.error.message.length < 200, `${a.json.error.message.length} characters`);
+      assert.doesNotMatch(a.json.error.message, /[\u0000-\u001f\u007f]/);
+    };
+    check(await call(`${b.api}/session`, json(JSON.stringify({ [name]: 1 }))));
+    const s = await createSession(b.api);
+    check(await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi' }], [name]: 1 }, auth(s))));
+    check(await call(s.llm!.url, json({ messages: [{ role: 'user', content: 'hi', [name]: 1 }] }, auth(s))));
+    await closeSession(s);
   });
 });
 

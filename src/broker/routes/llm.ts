@@ -27,7 +27,7 @@ export const llmRoute: RouteHandler = async (req, ctx, { config, ledger, rateLim
         chars: outcome.chars,
         ...(outcome.firstDeltaMs !== undefined ? { firstDeltaMs: outcome.firstDeltaMs } : {}),
         ms: config.now() - t0,
-        ...(outcome.error ? { upstream: outcome.error.logFields() } : {}),
+        ...(outcome.error ? { upstream: outcome.error.logFields(redact) } : {}),
       });
     });
   } catch (err) {

@@ -1,11 +1,12 @@
 // `POST /session`: one avatar session and one STT token, minted in parallel, answered with only
 // session-scoped credentials. A session the avatar service created is stopped again when anything
-// after it fails: sessions are billed until stopped.
+// after it fails, and one whose creation answer was lost is looked up and stopped: sessions are
+// billed until stopped.
 import type { AvatarAccess, SessionResponse } from '../../shared/contract.js';
 import { BrokerHttpError, ClientGoneError, UpstreamError } from '../errors.js';
 import { jsonResponse, publicBase, readJsonObject } from '../http.js';
 import { newSessionKey } from '../ledger.js';
-import { OrphanedAvatarSessionError } from '../upstreams/avatar-upstream.js';
+import { AvatarSessionInDoubtError, OrphanedAvatarSessionError } from '../upstreams/avatar-upstream.js';
 import { validateSessionRequest } from '../validate.js';
 import { PATHS, type RouteHandler } from './context.js';
 
@@ -22,7 +23,7 @@ export interface BrokerSessionResponse extends SessionResponse {
   };
 }
 
-export const createSession: RouteHandler = async (req, ctx, { config: cfg, ledger, avatar, deepgram, rateLimit, log }) => {
+export const createSession: RouteHandler = async (req, ctx, { config: cfg, ledger, avatar, deepgram, rateLimit, log, redact }) => {
   await rateLimit('session', ctx.client, cfg.rateLimits.session, ctx.client);
   const params = validateSessionRequest(await readJsonObject(req, cfg.maxBodyBytes, ['application/json'], true), cfg);
   const { sessionKey, ref } = newSessionKey();
@@ -32,7 +33,13 @@ export const createSession: RouteHandler = async (req, ctx, { config: cfg, ledge
   let createdId: string | undefined;
   try {
     const [created, stt] = await Promise.allSettled([
-      avatar.create(params, { idleTimeoutSeconds: cfg.idleTimeoutSeconds, maxSessionSeconds: cfg.maxSessionSeconds }),
+      // Noted as the broker's the moment its id arrives, so the reaper can find it whatever happens next.
+      avatar.create(params, { idleTimeoutSeconds: cfg.idleTimeoutSeconds, maxSessionSeconds: cfg.maxSessionSeconds }).then(async (session) => {
+        await ledger.own(session.sessionId).catch((err: unknown) => {
+          throw new OrphanedAvatarSessionError(session.sessionId, err);
+        });
+        return session;
+      }),
       deepgram.grant(),
     ]);
     if (created.status === 'rejected') throw created.reason;
@@ -67,15 +74,17 @@ export const createSession: RouteHandler = async (req, ctx, { config: cfg, ledge
     });
     return jsonResponse(200, body, ctx.cors);
   } catch (thrown) {
+    const err = thrown instanceof OrphanedAvatarSessionError || thrown instanceof AvatarSessionInDoubtError ? thrown.cause : thrown;
+    const reason = err instanceof ClientGoneError ? 'client_gone' : 'create_failed';
     const orphanId = thrown instanceof OrphanedAvatarSessionError ? thrown.sessionId : createdId;
-    const err = thrown instanceof OrphanedAvatarSessionError ? thrown.cause : thrown;
-    if (orphanId) await ledger.stopOrphan(orphanId, ref, ctx.client, err instanceof ClientGoneError ? 'client_gone' : 'create_failed');
+    if (orphanId) await ledger.stopOrphan(orphanId, ref, ctx.client, reason);
+    else if (thrown instanceof AvatarSessionInDoubtError) await ledger.settleInDoubt(thrown.lookup, ref, ctx.client, reason);
     else await ledger.release(ref, ctx.client);
     if (err instanceof ClientGoneError) {
       log('info', 'session_create_abandoned', { client: ctx.client });
       throw new BrokerHttpError('bad_request', 'the client went away');
     }
-    if (err instanceof UpstreamError) log('warn', 'session_create_failed', { client: ctx.client, ...err.logFields() });
+    if (err instanceof UpstreamError) log('warn', 'session_create_failed', { client: ctx.client, ...err.logFields(redact) });
     throw err;
   }
 };

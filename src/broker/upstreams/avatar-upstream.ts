@@ -22,8 +22,12 @@ export interface CreatedAvatarSession<Access extends AvatarAccessBase = AvatarAc
   access: Access;
 }
 
-/** Why the broker stops a session (also the `reason` of its `session_closed` log line). */
-export type AvatarStopReason = 'client_closed' | 'abandoned' | 'duration_limit' | 'create_failed' | 'client_gone' | 'shutdown' | 'stop_retry';
+/**
+ * Why the broker stops a session (also the `reason` of its `session_closed` log line).
+ * `untracked`: the service lists it open, the broker created it, and no session record holds it
+ * (the record was lost, or dropped after stops kept failing).
+ */
+export type AvatarStopReason = 'client_closed' | 'abandoned' | 'duration_limit' | 'create_failed' | 'client_gone' | 'shutdown' | 'stop_retry' | 'untracked';
 
 /**
  * An avatar service as the broker sees it. Failures of its calls should be `UpstreamError`s: the
@@ -38,14 +42,19 @@ export interface AvatarUpstream<Access extends AvatarAccessBase = AvatarAccessBa
   /**
    * Creates one session. When it fails after the service already created the session, it rejects
    * with an `OrphanedAvatarSessionError` naming it, so the broker stops it: sessions are billed
-   * until stopped.
+   * until stopped. When it cannot tell whether the service created one (the answer timed out or
+   * was lost), it rejects with an `AvatarSessionInDoubtError` that can look the session up.
    */
   create(params: SessionParams, limits: AvatarSessionLimits): Promise<CreatedAvatarSession<Access>>;
   /** Stops a session with the account's credentials; `already_closed` when the service says it is closed or unknown. */
   stop(sessionId: string, reason: AvatarStopReason): Promise<'stopped' | 'already_closed'>;
   /** Resets the service's idle timer of a session. */
   keepAlive(sessionId: string): Promise<void>;
-  /** Ids of the sessions the service reports open for this account. */
+  /**
+   * Ids of the sessions the service reports open for this account. The reaper compares them with
+   * its records, on a timer (`reconcileIntervalMs`), and stops the ones the broker created and no
+   * longer tracks (all untracked ones with `avatarAccount: 'dedicated'`).
+   */
   listOpen(): Promise<string[]>;
 }
 
@@ -63,3 +72,20 @@ export class OrphanedAvatarSessionError extends Error {
   }
 }
 
+
+/**
+ * `create` failed without knowing whether the service created a session: its answer timed out,
+ * the connection dropped, or the service failed after taking the request. `lookup` resolves with
+ * the ids of the sessions this attempt created (none, or one), using a credential scoped to the
+ * attempt (HeyGen: `streaming.list` with the attempt's session token); the broker stops them, and
+ * retries `lookup` from the reaper while it fails. `cause` is what the broker answers with.
+ */
+export class AvatarSessionInDoubtError extends Error {
+  constructor(
+    cause: unknown,
+    readonly lookup: () => Promise<string[]>,
+  ) {
+    super(`avatar session creation may have created a session: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'AvatarSessionInDoubtError';
+  }
+}

@@ -4,7 +4,7 @@
 import type { HeygenStreamingAccess } from '../../shared/contract.js';
 import { UpstreamError } from '../errors.js';
 import type { SessionParams } from '../validate.js';
-import { OrphanedAvatarSessionError, type AvatarSessionLimits, type AvatarUpstream, type CreatedAvatarSession } from './avatar-upstream.js';
+import { AvatarSessionInDoubtError, OrphanedAvatarSessionError, type AvatarSessionLimits, type AvatarUpstream, type CreatedAvatarSession } from './avatar-upstream.js';
 import { callJson, type Redact } from './http-json.js';
 
 export interface HeygenStreamingOptions {
@@ -49,17 +49,27 @@ export class HeygenStreamingUpstream implements AvatarUpstream<HeygenStreamingAc
   async create(params: SessionParams, limits: AvatarSessionLimits): Promise<CreatedAvatarSession<HeygenStreamingAccess>> {
     const { token } = await this.#call('streaming.create_token', 'account', {});
     if (typeof token !== 'string' || !token) throw new UpstreamError('heygen', 'streaming.create_token', 'bad_response', 200, undefined, 'no token');
-    const data = await this.#call('streaming.new', { token }, {
-      quality: params.quality,
-      avatar_id: params.avatarId,
-      voice: { ...(params.voiceId ? { voice_id: params.voiceId } : {}), rate: params.voiceRate },
-      version: 'v2',
-      video_encoding: 'VP8',
-      language: params.language,
-      activity_idle_timeout: limits.idleTimeoutSeconds,
-    });
+    let data: Record<string, unknown>;
+    try {
+      data = await this.#call('streaming.new', { token }, {
+        quality: params.quality,
+        avatar_id: params.avatarId,
+        voice: { ...(params.voiceId ? { voice_id: params.voiceId } : {}), rate: params.voiceRate },
+        version: 'v2',
+        video_encoding: 'VP8',
+        language: params.language,
+        activity_idle_timeout: limits.idleTimeoutSeconds,
+      });
+    } catch (err) {
+      // A refusal (4xx) created nothing; after a lost answer, a timeout or a 5xx the session may
+      // exist: the session token, which can create one session only, finds it.
+      if (err instanceof UpstreamError && err.status >= 400 && err.status < 500) throw err;
+      throw new AvatarSessionInDoubtError(err, () => this.#listOpen({ token }));
+    }
     const { session_id, url, access_token, session_duration_limit } = data;
-    if (typeof session_id !== 'string' || !session_id) throw new UpstreamError('heygen', 'streaming.new', 'bad_response', 200, undefined, 'no session_id');
+    if (typeof session_id !== 'string' || !session_id) {
+      throw new AvatarSessionInDoubtError(new UpstreamError('heygen', 'streaming.new', 'bad_response', 200, undefined, 'no session_id'), () => this.#listOpen({ token }));
+    }
     if (typeof url !== 'string' || typeof access_token !== 'string') {
       throw new OrphanedAvatarSessionError(session_id, new UpstreamError('heygen', 'streaming.new', 'bad_response', 200, undefined, 'no LiveKit url/access_token'));
     }
@@ -89,8 +99,13 @@ export class HeygenStreamingUpstream implements AvatarUpstream<HeygenStreamingAc
   }
 
   /** `GET streaming.list` with the account key → `data.sessions[].session_id`. */
-  async listOpen(): Promise<string[]> {
-    const { sessions } = await this.#call('streaming.list', 'account', undefined, 'GET');
+  listOpen(): Promise<string[]> {
+    return this.#listOpen('account');
+  }
+
+  /** `GET streaming.list` with the account key, or with a session token (then: the session that token created). */
+  async #listOpen(auth: 'account' | { token: string }): Promise<string[]> {
+    const { sessions } = await this.#call('streaming.list', auth, undefined, 'GET');
     if (!Array.isArray(sessions)) throw new UpstreamError('heygen', 'streaming.list', 'bad_response', 200, undefined, 'no sessions list');
     return sessions.map((s: { session_id?: unknown }) => s?.session_id).filter((id): id is string => typeof id === 'string' && id.length > 0);
   }

@@ -67,7 +67,8 @@ export async function callJson(call: UpstreamCall): Promise<unknown> {
       'status',
       res.status,
       code,
-      redact(message ?? text.slice(0, 200)),
+      // Redacted whole, then cut (by redact): a key across the cut would be logged in part.
+      redact(message ?? text),
       parseRetryAfter(res.headers.get('retry-after')),
     );
   }
@@ -76,14 +77,14 @@ export async function callJson(call: UpstreamCall): Promise<unknown> {
 }
 
 /** The code and message of the usual error envelopes: `{code, message}`, `{error: {code, message}}`, Deepgram's `{err_code, err_msg}`. */
-function errorFields(json: unknown): { code?: string | number; message?: string } {
+function errorFields(json: unknown): { code?: unknown; message?: string } {
   if (!json || typeof json !== 'object') return {};
   const o = json as Record<string, unknown>;
   const inner = (o.error && typeof o.error === 'object' ? o.error : o) as Record<string, unknown>;
   const code = inner.code ?? inner.err_code ?? inner.status;
   const message = inner.message ?? inner.err_msg ?? (typeof o.error === 'string' ? o.error : undefined);
   return {
-    ...(typeof code === 'string' || typeof code === 'number' ? { code: typeof code === 'string' ? code.slice(0, 40) : code } : {}),
+    ...(code !== undefined ? { code } : {}),
     ...(typeof message === 'string' ? { message } : {}),
   };
 }

@@ -40,6 +40,7 @@ const QUALITY: Record<SessionParams['quality'], 'low' | 'medium' | 'high'> = { l
  * - `create_failed` (something after the token call failed, e.g. the STT grant) → `SERVER_ERROR`
  * - `shutdown` (the broker is stopping) → `UNKNOWN`: nothing went wrong and no user left, and the
  *   enum has no "server shut down"
+ * - `untracked` (open at LiveAvatar, created by the broker, no longer in its records) → `ZOMBIE_SESSION_REAP`
  */
 const STOP_REASON: Record<AvatarStopReason, string> = {
   client_closed: 'USER_CLOSED',
@@ -49,6 +50,7 @@ const STOP_REASON: Record<AvatarStopReason, string> = {
   duration_limit: 'MAX_DURATION_REACHED',
   create_failed: 'SERVER_ERROR',
   shutdown: 'UNKNOWN',
+  untracked: 'ZOMBIE_SESSION_REAP',
 };
 
 /** `GET /v1/sessions` pages read at the most (of `LIST_PAGE_SIZE`): a bound, should the service keep answering `next`. */

@@ -116,7 +116,7 @@ export async function openLlmStream(
     cleanup();
     if (clientSignal.aborted) throw new ClientGoneError();
     const { code, message, keyInvalid } = llmErrorFields(text);
-    throw new UpstreamError(service, operation, 'status', keyInvalid ? 401 : res.status, code, redact(message ?? text.slice(0, 200)), parseRetryAfter(res.headers.get('retry-after')));
+    throw new UpstreamError(service, operation, 'status', keyInvalid ? 401 : res.status, code, redact(message ?? text), parseRetryAfter(res.headers.get('retry-after')));
   }
 
   const outcome: LlmOutcome = { result: 'done', deltas: 0, chars: 0 };

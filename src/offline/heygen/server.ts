@@ -385,7 +385,7 @@ export async function startHeygenStandIn(options: HeygenStandInOptions): Promise
         const known = Object.keys(routes).some((k) => k.endsWith(` ${name}`));
         throw new HeygenError(known ? 'methodNotAllowed' : 'notFound');
       }
-      const fault = faults.take(url.pathname, ['rate-limit', 'server-error', 'stall', 'drop']);
+      const fault = faults.take(url.pathname, ['rate-limit', 'server-error', 'stall', 'drop', 'lose-answer']);
       if (fault && answerFault(res, fault, errorBody)) return;
       const body = req.method === 'POST' ? await readJsonBody(req, 64 * 1024) : {};
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {

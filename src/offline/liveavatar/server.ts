@@ -501,7 +501,7 @@ export async function startLiveAvatarStandIn(options: LiveAvatarStandInOptions):
         const known = Object.keys(routes).some((k) => k.endsWith(` ${url.pathname}`));
         throw new LiveAvatarError(known ? 'methodNotAllowed' : 'notFound');
       }
-      const fault = faults.take(url.pathname, ['rate-limit', 'server-error', 'stall', 'drop']);
+      const fault = faults.take(url.pathname, ['rate-limit', 'server-error', 'stall', 'drop', 'lose-answer']);
       if (fault && answerFault(res, fault, errorBody)) return;
       const body = req.method === 'POST' ? await readJsonBody(req, 64 * 1024) : {};
       if (!isObject(body)) throw invalid('body: must be a JSON object');
