@@ -35,8 +35,12 @@ function options(extra: Partial<AvatarSessionOptions> = {}): AvatarSessionOption
   };
 }
 
+/** Sessions the tests made, stopped after each test whatever happened in it. */
+const made: AvatarSession[] = [];
+
 /** Every event the session fires, in order. */
 function record(session: AvatarSession) {
+  made.push(session);
   const seen: { name: string; args: any[] }[] = [];
   for (const name of ['state', 'error', 'transcript', 'turn', 'reply', 'talking', 'started', 'ended', 'microphone'] as const) {
     session.on(name, (...args: any[]) => seen.push({ name, args }));
@@ -59,6 +63,7 @@ describe('AvatarSession', function () {
   });
 
   afterEach(async () => {
+    await Promise.all(made.splice(0).map((session) => session.stop()));
     await waitUntil(() => liveMicTracks() === 0, 'microphone released after the test', { timeout: 5000 });
   });
 
@@ -94,7 +99,8 @@ describe('AvatarSession', function () {
     await waitUntil(() => fake.spoken.length === 3, 'greeting and two sentences spoken');
     expect(fake.spoken).to.deep.equal(['Hello there.', 'It is sunny.', 'Take a hat!']);
     expect(r.names('talking').map(([t]) => t)).to.include.members([true, false]);
-    expect(r.states()).to.include.members(['listening', 'thinking', 'speaking']);
+    // 'thinking' may be skipped: a preemptive reply can be ready by the time the turn is confirmed.
+    expect(r.states()).to.include.members(['listening', 'speaking']);
     expect(session.history.map((m) => m.role)).to.deep.equal(['assistant', 'user', 'assistant']);
 
     await session.stop();
