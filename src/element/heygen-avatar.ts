@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query } from 'lit/decorators.js';
+import { unlockAudio } from '../avatar/unlock-audio.js';
 import type { ChatMessage, LlmFunction } from '../conversation/llm.js';
 import type { AvatarSessionOptions } from '../session/avatar-session.js';
 import type { TokenProvider } from '../session/session-client.js';
@@ -216,6 +217,8 @@ export class HeygenAvatar extends LitElement {
    * Resolves when the avatar is live and listening (or when starting failed: see the error event).
    */
   async start(): Promise<void> {
+    // Still within the visitor's tap: iOS plays the avatar's voice later only if this happened now.
+    unlockAudio(this._audio);
     // Attributes set just before start() are parsed in the pending update: let it run first.
     await this.updateComplete;
     if (!this.tokenProvider && !this.#config.tokenEndpoint) {

@@ -1,17 +1,11 @@
 // The script-tag bundle (dist/heygen-avatar.js, built from src/) registers <heygen-avatar>; these
-// tests need no session: attributes, UI, accessibility, and failures of the token endpoint.
+// tests need no session, nor a browser that could run one (they run in WebKitGTK too): attributes,
+// UI, accessibility, and errors before anything is asked of the back end. The token endpoint's
+// failures are in token-endpoint.test.ts.
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../dist/heygen-avatar.js';
 import type { HeygenAvatar } from '../../src/element/heygen-avatar.js';
-
-function warnings() {
-  const seen: string[] = [];
-  const original = console.warn;
-  console.warn = (...args: unknown[]) => {
-    seen.push(args.map(String).join(' '));
-  };
-  return { seen, restore: () => (console.warn = original) };
-}
+import { warnings } from '../support/console-warnings.js';
 
 describe('<heygen-avatar> from the script bundle', () => {
   it('is registered as a custom element', () => {
@@ -83,44 +77,6 @@ describe('<heygen-avatar> from the script bundle', () => {
     expect(el.shadowRoot!.querySelector('[part~="error"]')!.textContent!.trim()).to.equal('Could not start the conversation. Please try again later.');
   });
 
-  for (const [kind, status, recoverable] of [
-    ['500', 500, true],
-    ['401', 401, false],
-    ['bad-json', 200, false],
-    ['not-json', 502, true],
-  ] as const) {
-    it(`a token endpoint answering ${kind} ends in a visible message and one token-endpoint error`, async () => {
-      const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en" token-endpoint="/_token-fault/${kind}"></heygen-avatar>`);
-      const errors: any[] = [];
-      el.addEventListener('heygen-avatar:error', (e) => errors.push(e.detail));
-      const w = warnings();
-      await el.start();
-      w.restore();
-      expect(errors.length).to.equal(1);
-      expect(errors[0].type).to.equal('token-endpoint');
-      expect(errors[0].recoverable).to.equal(recoverable);
-      if (kind !== 'bad-json') expect(errors[0].message).to.include(String(status));
-      expect(el.state).to.equal('error');
-      const shown = el.shadowRoot!.querySelector('[part~="error"]')!;
-      expect(shown.hasAttribute('hidden')).to.be.false;
-      expect(shown.textContent!.trim()).to.equal('Could not start the conversation. Please try again later.');
-      expect(w.seen.length).to.be.greaterThan(0);
-      expect(el.shadowRoot!.querySelector('[part~="start-button"]')!.textContent!.trim()).to.equal('Start');
-    });
-  }
-
-  it('a token endpoint that cannot be reached is a recoverable token-endpoint error', async () => {
-    const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="en" token-endpoint="http://127.0.0.1:9/session"></heygen-avatar>`);
-    const error = oneEvent(el, 'heygen-avatar:error');
-    const w = warnings();
-    await el.start();
-    w.restore();
-    const { detail } = await error;
-    expect(detail.type).to.equal('token-endpoint');
-    expect(detail.recoverable).to.be.true;
-    expect(detail.message).to.include('could not be reached');
-  });
-
   it('say() and send() before start() reject with a clear message', async () => {
     const el = await fixture<HeygenAvatar>(html`<heygen-avatar></heygen-avatar>`);
     let message = '';
@@ -128,20 +84,5 @@ describe('<heygen-avatar> from the script bundle', () => {
     expect(message).to.equal('heygen-avatar: say() needs a running session; call start() first');
     await el.send('hi').catch((e: Error) => (message = e.message));
     expect(message).to.equal('heygen-avatar: send() needs a running session; call start() first');
-  });
-
-  it('start() right after creating the element sees the attributes set before the first render', async () => {
-    const el = document.createElement('heygen-avatar') as HeygenAvatar;
-    el.setAttribute('language', 'en');
-    el.setAttribute('token-endpoint', '/_token-fault/500');
-    document.body.append(el);
-    const errors: any[] = [];
-    el.addEventListener('heygen-avatar:error', (e) => errors.push(e.detail));
-    const w = warnings();
-    await el.start();
-    w.restore();
-    el.remove();
-    expect(errors.map((e) => e.type)).to.deep.equal(['token-endpoint']);
-    expect(errors[0].message).to.include('500');
   });
 });

@@ -1,6 +1,7 @@
 // A web-test-runner reporter that counts passed and failed tests per layer (the first folder under
 // test/) and writes the totals to a JSON file for scripts/test.mjs, and prints the plain line
 // `N passed, N failed`. A test file that failed to load or errored outside a test counts as one failure.
+// With `layer`, every test counts in that layer (another engine's run of browser and e2e tests).
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
@@ -14,12 +15,12 @@ function countResults(suite, into) {
   for (const s of suite.suites ?? []) countResults(s, into);
 }
 
-export function countReporter({ outFile } = {}) {
+export function countReporter({ outFile, layer: fixedLayer } = {}) {
   return {
     onTestRunFinished({ sessions }) {
       const layers = {};
       for (const session of sessions) {
-        const layer = relative(process.cwd(), session.testFile).split(/[\\/]/)[1] ?? 'browser';
+        const layer = fixedLayer ?? relative(process.cwd(), session.testFile).split(/[\\/]/)[1] ?? 'browser';
         const c = (layers[layer] ??= { passed: 0, failed: 0, skipped: 0 });
         const before = c.failed + c.passed;
         countResults(session.testResults, c);
