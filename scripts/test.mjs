@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test layer and ends with the plain line `N passed, N failed`.
-//   node scripts/test.mjs                  build, then unit + browser + e2e + firefox + webkit + conformance + wordpress
+//   node scripts/test.mjs                  build, then unit + browser + e2e + firefox + webkit + conformance + wordpress + package
 //   node scripts/test.mjs unit browser     only those layers
 //   node scripts/test.mjs e2e --no-build   skip the build (dist/ must be current)
 // browser and e2e run in Chromium; firefox runs the browser tests and the spoken e2e conversations
@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packPackage } from './examples.mjs';
 import { makeTestFixtures } from './fixtures.mjs';
 import { installLiveKit } from './livekit.mjs';
 
@@ -17,7 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const build = !args.includes('--no-build');
 const asked = args.filter((a) => !a.startsWith('--'));
-const layers = asked.length ? asked : ['unit', 'browser', 'e2e', 'firefox', 'webkit', 'conformance', 'wordpress'];
+const layers = asked.length ? asked : ['unit', 'browser', 'e2e', 'firefox', 'webkit', 'conformance', 'wordpress', 'package'];
 const work = mkdtempSync(join(tmpdir(), 'heygen-avatar-test-'));
 const results = {};
 
@@ -40,7 +41,7 @@ const typesFailed = build && run(process.execPath, [join(root, 'node_modules/typ
 if (typesFailed) console.log('type test failed');
 
 /** Runs the node:test files of `test/<layer>/` and counts their results. */
-function nodeTestLayer(layer) {
+function nodeTestLayer(layer, env = {}) {
   const files = readdirSync(join(root, `test/${layer}`)).filter((f) => f.endsWith('.test.ts')).map((f) => `test/${layer}/${f}`);
   const tap = join(work, `${layer}.tap`);
   const status = run(process.execPath, [
@@ -48,7 +49,7 @@ function nodeTestLayer(layer) {
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
-  ]);
+  ], env);
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const num = (name) => Number(text.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
   results[layer] = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
@@ -63,7 +64,7 @@ function timed(layer, fn) {
   seconds[layer] = Math.round((Date.now() - started) / 1000);
 }
 
-if (layers.includes('unit')) nodeTestLayer('unit');
+if (layers.includes('unit')) timed('unit', () => nodeTestLayer('unit'));
 
 const browserLayers = layers.filter((l) => l === 'browser' || l === 'e2e');
 if (browserLayers.length) {
@@ -104,7 +105,20 @@ for (const engine of ['firefox', 'webkit'].filter((l) => layers.includes(l))) {
 // The conformance kit against the shipped broker (and broken endpoints), with the offline world.
 if (layers.includes('conformance')) {
   installLiveKit();
-  nodeTestLayer('conformance');
+  timed('conformance', () => nodeTestLayer('conformance'));
+}
+
+// The package as users install it: one `npm pack` for the layer's files (the installed package,
+// the examples built against it); the examples' installs are cached between runs (scripts/examples.mjs).
+if (layers.includes('package')) {
+  installLiveKit();
+  try {
+    const tarball = packPackage(work);
+    timed('package', () => nodeTestLayer('package', { HEYGEN_AVATAR_TARBALL: tarball }));
+  } catch (err) {
+    console.log(`npm pack failed: ${err.message}`);
+    results.package = { passed: 0, failed: 1, skipped: 0 };
+  }
 }
 
 // The WordPress plugin: its PHPUnit tests (Debian's phpunit), then real WordPress end to end.
