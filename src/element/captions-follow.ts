@@ -1,5 +1,7 @@
-// Keeps the captions list showing the newest line, the way a chat does: after each update it
-// scrolls to the bottom, unless the visitor has scrolled up to read, until they scroll back down.
+// Keeps the captions list showing the newest line, the way a chat does: a list that was at its
+// bottom before an update is scrolled to its new bottom after it; a list the visitor scrolled up to
+// read is left where it is until they scroll back down. The position is read just before each
+// render, so no scroll event has to arrive first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 /** How close to the bottom (px) still counts as following the conversation. */
@@ -7,27 +9,20 @@ const SLACK = 24;
 
 export class CaptionsFollowController implements ReactiveController {
   readonly #find: () => HTMLElement | null;
-  #list: HTMLElement | null = null;
-  #following = true;
+  #follow = true;
 
   constructor(host: ReactiveControllerHost, find: () => HTMLElement | null) {
     this.#find = find;
     host.addController(this);
   }
 
-  hostUpdated(): void {
+  hostUpdate(): void {
     const list = this.#find();
-    if (list !== this.#list) {
-      this.#list?.removeEventListener('scroll', this.#onScroll);
-      list?.addEventListener('scroll', this.#onScroll, { passive: true });
-      this.#list = list;
-      this.#following = true;
-    }
-    if (list && this.#following) list.scrollTop = list.scrollHeight;
+    this.#follow = !list || list.scrollHeight - list.scrollTop - list.clientHeight <= SLACK;
   }
 
-  #onScroll = (): void => {
-    const list = this.#list!;
-    this.#following = list.scrollHeight - list.scrollTop - list.clientHeight <= SLACK;
-  };
+  hostUpdated(): void {
+    const list = this.#find();
+    if (list && this.#follow) list.scrollTop = list.scrollHeight;
+  }
 }

@@ -1,6 +1,5 @@
 // Attribute values → the element's effective configuration, with a problem message for every
 // value that is not valid (the default is used instead). DOM-free, so it is unit-tested in Node.
-import type { SessionRequest } from '../shared/contract.js';
 
 export type Quality = 'low' | 'medium' | 'high';
 export type Layout = 'inline' | 'compact' | 'floating';
@@ -117,12 +116,4 @@ export function parseAttributes(a: AvatarAttributes, fallbackLanguage?: string):
   }
   if (a.noPreemptive) config.preemptive = false;
   return { config, problems };
-}
-
-/** What the session endpoint is asked for, from the configuration. */
-export function sessionRequest(c: AvatarConfig): SessionRequest {
-  const request: SessionRequest = { quality: c.quality, voiceRate: c.voiceRate, language: c.language, sttModel: c.sttModel };
-  if (c.avatarId) request.avatarId = c.avatarId;
-  if (c.voiceId) request.voiceId = c.voiceId;
-  return request;
 }

@@ -2,9 +2,8 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query } from 'lit/decorators.js';
 import { unlockAudio } from '../avatar/unlock-audio.js';
 import type { ChatMessage, LlmFunction } from '../conversation/llm.js';
-import type { AvatarSessionOptions } from '../session/avatar-session.js';
 import type { TokenProvider } from '../session/session-client.js';
-import { parseAttributes, sessionRequest, type AvatarConfig } from './config.js';
+import { parseAttributes, type AvatarConfig } from './config.js';
 import type { AvatarState, HeygenAvatarEventDetails, HeygenAvatarEventName } from './events.js';
 import { styles } from './heygen-avatar.styles.js';
 import { renderMicButton } from './mic-button.js';
@@ -159,8 +158,7 @@ export class HeygenAvatar extends LitElement {
   #config: AvatarConfig = parseAttributes({}).config;
   #warned = new Set<string>();
   #muted = false;
-  /** Push-to-talk: the talk button is held. */
-  #talking = false;
+  #talking = false; // push-to-talk: the talk button is held
 
   constructor() {
     super();
@@ -225,7 +223,7 @@ export class HeygenAvatar extends LitElement {
       this.#session.refuse({ type: 'attribute', message: 'token-endpoint is not set (nor the tokenProvider property)', recoverable: false });
       return;
     }
-    await this.#session.start(() => this.#sessionOptions());
+    await this.#session.start((b) => b.sessionOptions(this, this.#config, { video: this._video, audio: this._audio }, this.#muted));
   }
 
   /** Ends the session and releases everything. Resolves when it has ended. */
@@ -250,22 +248,21 @@ export class HeygenAvatar extends LitElement {
 
   /** Mutes the microphone (speech recognition is kept alive). */
   mute(): void {
-    this.#muted = true;
-    this.#session.session?.mute(true);
-    this.requestUpdate();
+    this.#mute(true);
   }
 
   /** Unmutes the microphone. */
   unmute(): void {
-    this.#muted = false;
-    this.#session.session?.mute(false);
+    this.#mute(false);
+  }
+
+  #mute(muted: boolean): void {
+    this.#muted = muted;
+    this.#session.session?.mute(muted);
     this.requestUpdate();
   }
 
-  /**
-   * Fires one of the element's events (bubbling, composed): the element's parts call it; pages listen.
-   * @internal
-   */
+  /** Fires one of the element's events (bubbling, composed): the element's parts call it. @internal */
   emit<K extends HeygenAvatarEventName>(name: K, detail: HeygenAvatarEventDetails[K]): boolean {
     return this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
@@ -276,54 +273,23 @@ export class HeygenAvatar extends LitElement {
     return session;
   }
 
-  #sessionOptions(): AvatarSessionOptions {
-    const c = this.#config;
-    const llm = this.llm;
-    return {
-      request: sessionRequest(c),
-      media: { video: this._video, audio: this._audio },
-      language: c.language,
-      sttModel: c.sttModel,
-      endpointing: c.endpointing,
-      utteranceEndMs: c.utteranceEndMs,
-      bargeIn: !this.noBargeIn,
-      preemptive: c.preemptive,
-      pushToTalk: this.pushToTalk,
-      muted: this.#muted,
-      debug: this.debug,
-      ...(this.tokenProvider ? { tokenProvider: this.tokenProvider } : { tokenEndpoint: c.tokenEndpoint! }),
-      // The property is read at each turn, so a page may swap its LLM mid-session.
-      ...(llm ? { llm: (turn) => (this.llm ?? llm)(turn) } : {}),
-      ...(c.llmEndpoint ? { llmEndpoint: c.llmEndpoint } : {}),
-      ...(this.systemPrompt ? { systemPrompt: this.systemPrompt } : {}),
-      ...(this.greeting ? { greeting: this.greeting } : {}),
-    };
-  }
-
   #onStartClick = (): void => {
     if (this.#session.session) void this.stop();
     else void this.start();
   };
 
   #onMuteClick = (): void => {
-    if (this.pushToTalk) return;
-    if (this.#muted) this.unmute();
-    else this.mute();
+    if (!this.pushToTalk) this.#mute(!this.#muted);
   };
 
-  #talkDown = (event: Event): void => {
-    if (!this.pushToTalk || (event instanceof KeyboardEvent && event.key !== ' ' && event.key !== 'Enter') || this.#talking) return;
-    event.preventDefault();
-    this.#talking = true;
+  /** Push-to-talk: pointer or Space/Enter down opens the microphone; up (or leaving) flushes and closes it. */
+  #talk = (event: Event): void => {
+    const pressed = event.type === 'pointerdown' || event.type === 'keydown';
+    if (!this.pushToTalk || (event instanceof KeyboardEvent && event.key !== ' ' && event.key !== 'Enter') || pressed === this.#talking) return;
+    if (pressed) event.preventDefault();
+    this.#talking = pressed;
     this.requestUpdate();
-    void this.#session.session?.talk(true);
-  };
-
-  #talkUp = (event: Event): void => {
-    if (!this.pushToTalk || !this.#talking || (event instanceof KeyboardEvent && event.key !== ' ' && event.key !== 'Enter')) return;
-    this.#talking = false;
-    this.requestUpdate();
-    void this.#session.session?.talk(false);
+    void this.#session.session?.talk(pressed);
   };
 
   #onSubmit = (event: SubmitEvent): void => {
@@ -345,7 +311,6 @@ export class HeygenAvatar extends LitElement {
     const view = this.#session;
     const running = view.state !== 'idle' && view.state !== 'ended' && view.state !== 'error';
     const live = running && view.state !== 'connecting';
-    const level = Math.round(view.level * 100);
     return html`
       <div part="stage">
         <video part="video" playsinline autoplay muted aria-hidden=${live ? 'false' : 'true'}></video>
@@ -359,12 +324,8 @@ export class HeygenAvatar extends LitElement {
       </div>
       <div part="controls">
         <button type="button" part="start-button" ?disabled=${view.state === 'connecting'} @click=${this.#onStartClick}>${running ? t.stop : t.start}</button>
-        ${renderMicButton(
-          { pushToTalk: this.pushToTalk, talking: this.#talking, muted: this.#muted, disabled: !live || !view.hasMic },
-          t,
-          { mute: this.#onMuteClick, down: this.#talkDown, up: this.#talkUp },
-        )}
-        <span part="meter" role="meter" aria-label=${t.micLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${level}>
+        ${renderMicButton({ pushToTalk: this.pushToTalk, talking: this.#talking, muted: this.#muted, disabled: !live || !view.hasMic }, t, this.#onMuteClick, this.#talk)}
+        <span part="meter" role="meter" aria-label=${t.micLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round(view.level * 100)}>
           <span></span>
         </span>
         <span part="status" role="status" aria-live="polite">${view.fatal ? '' : live && !view.hasMic ? t.textMode : t.states[view.state]}</span>

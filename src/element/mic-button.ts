@@ -11,18 +11,19 @@ export interface MicButtonState {
   disabled: boolean;
 }
 
-export function renderMicButton(s: MicButtonState, t: UiStrings, on: { mute: () => void; down: (e: Event) => void; up: (e: Event) => void }) {
+/** `onTalk` gets pointer and key events, down and up: it tells pressing from releasing. */
+export function renderMicButton(s: MicButtonState, t: UiStrings, onMute: () => void, onTalk: (e: Event) => void) {
   if (s.pushToTalk) {
     return html`<button
       type="button"
       part="talk-button"
       aria-pressed=${s.talking ? 'true' : 'false'}
       ?disabled=${s.disabled}
-      @pointerdown=${on.down}
-      @pointerup=${on.up}
-      @pointerleave=${on.up}
-      @keydown=${on.down}
-      @keyup=${on.up}
+      @pointerdown=${onTalk}
+      @pointerup=${onTalk}
+      @pointerleave=${onTalk}
+      @keydown=${onTalk}
+      @keyup=${onTalk}
     >
       ${t.holdToTalk}
     </button>`;
@@ -33,7 +34,7 @@ export function renderMicButton(s: MicButtonState, t: UiStrings, on: { mute: () 
     aria-pressed=${s.muted ? 'true' : 'false'}
     aria-label=${s.muted ? t.unmuteLabel : t.muteLabel}
     ?disabled=${s.disabled}
-    @click=${on.mute}
+    @click=${onMute}
   >
     ${s.muted ? t.unmute : t.mute}
   </button>`;

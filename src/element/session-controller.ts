@@ -1,14 +1,16 @@
 // A Lit reactive controller that drives one AvatarSession for the element: it loads the session
-// code on the first start, turns the session's events into the element's DOM events and into the
-// state the element renders (captions, notices, the meter), and ties the session to the element's
-// life in the page (removal, pagehide). The session code itself stays out of the up-front script.
+// code on the first start, holds the state the element renders (captions, notices, the meter),
+// and ties the session to the element's life in the page (removal, pagehide). How the session's
+// events become DOM events and that state is session-binding.ts, loaded with the session code,
+// so none of it is in the up-front script.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatMessage } from '../conversation/llm.js';
 import type { AvatarSession, AvatarSessionOptions } from '../session/avatar-session.js';
-import type { HeygenAvatarError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
 import type { AvatarErrorDetail, AvatarState, HeygenAvatarEventDetails, HeygenAvatarEventName } from './events.js';
 import type { UiStrings } from './strings.js';
+
+type SessionBinding = typeof import('./session-binding.js');
 
 /** What the controller needs of the element. */
 export interface SessionHost extends ReactiveControllerHost, HTMLElement {
@@ -26,7 +28,7 @@ export interface Caption {
 const MAX_CAPTIONS = 50;
 
 /** The visitor-facing message for an error. */
-function messageFor(error: Pick<AvatarErrorDetail, 'type'> & { reason?: string }, t: UiStrings): string {
+export function messageFor(error: Pick<AvatarErrorDetail, 'type'> & { reason?: string }, t: UiStrings): string {
   if (error.type === 'microphone' && error.reason === 'denied') return t.errors.microphoneDenied;
   if (error.type === 'attribute' || error.type === 'token-endpoint') return t.errors.tokenEndpoint;
   return t.errors[error.type];
@@ -52,6 +54,10 @@ export class SessionController implements ReactiveController {
     return this.session?.history ?? this.#lastHistory;
   }
   #lastHistory: readonly ChatMessage[] = [];
+  /** Keeps a finished session's conversation readable until the next start. */
+  set lastHistory(history: readonly ChatMessage[]) {
+    this.#lastHistory = history;
+  }
   #starting: Promise<void> | undefined;
   /** Set by stop() while the session code is still loading. */
   #cancelled = false;
@@ -76,8 +82,8 @@ export class SessionController implements ReactiveController {
     }, 0);
   }
 
-  /** Starts a session with the options `options()` gives (read once the session code is loaded). */
-  start(options: () => AvatarSessionOptions): Promise<void> {
+  /** Starts a session with the options `options(binding)` gives (read once the session code is loaded). */
+  start(options: (binding: SessionBinding) => AvatarSessionOptions): Promise<void> {
     if (this.#starting) return this.#starting;
     if (this.session) return Promise.resolve();
     this.#starting = this.#start(options).finally(() => (this.#starting = undefined));
@@ -98,43 +104,45 @@ export class SessionController implements ReactiveController {
     this.#host.emit('heygen-avatar:error', { type: detail.type, message: detail.message, recoverable: detail.recoverable, cause: detail.cause });
     if (show === 'nowhere') return;
     const text = messageFor(detail, this.#host.strings);
-    this.#set(show === 'stage' ? { fatal: text, notice: '' } : { notice: text });
+    this.set(show === 'stage' ? { fatal: text, notice: '' } : { notice: text });
   }
 
   /** A start that cannot begin (no endpoint): the element shows why. */
   refuse(detail: AvatarErrorDetail): void {
     this.fatal = '';
     this.notice = '';
-    this.#setState('error');
+    this.setState('error');
     this.report(detail, 'stage');
   }
 
-  async #start(options: () => AvatarSessionOptions): Promise<void> {
+  async #start(options: (binding: SessionBinding) => AvatarSessionOptions): Promise<void> {
     this.fatal = '';
     this.notice = '';
     this.captions = [];
     this.#lastHistory = [];
     this.#cancelled = false;
-    this.#setState('connecting');
+    this.setState('connecting');
     let module: typeof import('../session/avatar-session.js');
+    let binding: typeof import('./session-binding.js');
     try {
-      module = await import('../session/avatar-session.js');
+      [module, binding] = await Promise.all([import('../session/avatar-session.js'), import('./session-binding.js')]);
     } catch (cause) {
       this.report({ type: 'load', message: 'the session code could not be loaded', recoverable: true, cause }, 'stage');
-      this.#setState('error');
+      this.setState('error');
       return;
     }
     if (this.#cancelled) {
-      this.#setState('ended');
+      this.setState('ended');
       return;
     }
-    const session = new module.AvatarSession(options());
+    const session = new module.AvatarSession(options(binding));
     this.session = session;
-    this.#wire(session);
+    binding.bindSession(session, this, this.#host);
     await session.start().catch(() => undefined);
   }
 
-  #setState(next: AvatarState): void {
+  /** Sets the state the element shows, and fires the state event. */
+  setState(next: AvatarState): void {
     const previous = this.state;
     if (previous === next) return;
     this.state = next;
@@ -142,65 +150,14 @@ export class SessionController implements ReactiveController {
     this.#host.emit('heygen-avatar:state', { state: next, previous });
   }
 
-  #set(changes: Partial<Pick<SessionController, 'notice' | 'fatal' | 'level' | 'hasMic' | 'soundBlocked'>>): void {
+  /** Changes what the element shows. */
+  set(changes: Partial<Pick<SessionController, 'notice' | 'fatal' | 'level' | 'hasMic' | 'soundBlocked'>>): void {
     Object.assign(this, changes);
     this.#host.requestUpdate();
   }
 
-  #wire(session: AvatarSession): void {
-    const host = this.#host;
-    const t = () => host.strings;
-    session.on('state', (state) => {
-      // The session is over: the next start() makes a new one.
-      if (state === 'ended' || state === 'error') {
-        this.#lastHistory = session.history;
-        this.session = undefined;
-        this.#set({ level: 0, hasMic: false, soundBlocked: false });
-      }
-      this.#setState(state);
-    });
-    session.on('error', (error: HeygenAvatarError & { reason?: string }, fatal) => {
-      // A failure that ends the session shows on the stage, whatever its own `recoverable` says.
-      const detail = { type: error.type, message: error.message, recoverable: error.recoverable, cause: error };
-      this.report(error.reason ? { ...detail, reason: error.reason } : detail, fatal ? 'stage' : 'notice');
-    });
-    session.on('transcript', (text, final) => {
-      if (!final) this.#caption('user', text, true);
-      host.emit('heygen-avatar:transcript', { text, final });
-    });
-    session.on('turn', (text, source) => {
-      this.#caption('user', text, false);
-      host.emit('heygen-avatar:turn', { text, source });
-      this.#set({ notice: '' });
-    });
-    session.on('said', (text) => this.#caption('avatar', text, false));
-    session.on('replyDelta', (delta, text) => {
-      this.#caption('avatar', text, true);
-      host.emit('heygen-avatar:reply-delta', { delta, text });
-    });
-    session.on('reply', (text, interrupted) => {
-      if (text) this.#caption('avatar', text, false);
-      host.emit('heygen-avatar:reply', { text, interrupted });
-    });
-    session.on('talking', (talking) => host.emit('heygen-avatar:talking', { talking }));
-    session.on('metrics', (metrics) => host.emit('heygen-avatar:metrics', metrics));
-    session.on('started', (sessionId) => host.emit('heygen-avatar:session-start', { sessionId }));
-    session.on('level', (level) => this.#set({ level }));
-    session.on('microphone', (hasMic) => this.#set({ hasMic }));
-    session.on('audioBlocked', (soundBlocked) => this.#set({ soundBlocked }));
-    session.on('connection', (state) => {
-      const reconnecting = t().states.connecting;
-      if (state === 'reconnecting') this.#set({ notice: reconnecting });
-      else if (state === 'connected' && this.notice === reconnecting) this.#set({ notice: '' });
-    });
-    session.on('endingSoon', (seconds) => this.#set({ notice: t().endingSoon(seconds) }));
-    session.on('ended', (sessionId, reason, history) => {
-      if (reason === 'duration-limit') this.#set({ fatal: t().timeUp });
-      host.emit('heygen-avatar:session-end', { sessionId, reason, history });
-    });
-  }
-
-  #caption(who: Caption['who'], text: string, interim: boolean): void {
+  /** Adds a caption, or updates the last one while it is interim. */
+  caption(who: Caption['who'], text: string, interim: boolean): void {
     const list = this.captions.slice();
     const last = list.at(-1);
     if (last && last.who === who && last.interim) list[list.length - 1] = { who, text, interim };

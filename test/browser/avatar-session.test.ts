@@ -98,6 +98,8 @@ describe('AvatarSession', function () {
     expect(r.names('transcript').some(([text, final]) => final && text.toLowerCase().includes('weather'))).to.be.true;
     await waitUntil(() => fake.spoken.length === 3, 'greeting and two sentences spoken');
     expect(fake.spoken).to.deep.equal(['Hello there.', 'It is sunny.', 'Take a hat!']);
+    // The fake avatar stops talking 100 ms after each sentence.
+    await waitUntil(() => r.names('talking').some(([t]) => t === false), 'stopped talking');
     expect(r.names('talking').map(([t]) => t)).to.include.members([true, false]);
     // 'thinking' may be skipped: a preemptive reply can be ready by the time the turn is confirmed.
     expect(r.states()).to.include.members(['listening', 'speaking']);
