@@ -37,7 +37,7 @@ describe('the widget on a site with a strict CSP (offline world, liveavatar)', f
   it('holds a whole spoken conversation with zero policy violations', async () => {
     const world = await executeServerCommand<World, any>('world:start', { provider: 'liveavatar' });
     await take();
-    const { frame, el } = await frameWithWidget('/test/e2e/pages/strict-csp.html');
+    const { frame, el } = await frameWithWidget('/test/e2e/pages/widget.html?csp=strict');
     const seen: string[] = [];
     frame.contentDocument!.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
     el.setAttribute('token-endpoint', world.tokenEndpoint);
@@ -72,7 +72,7 @@ describe('a visitor closing the tab mid-session (offline world, heygen-streaming
     const stoppedAfter: number[] = [];
     for (let i = 0; i < 6; i++) {
       const { sessionId } = await executeServerCommand<{ sessionId: string | null }, any>('page:close-mid-session', {
-        path: '/test/e2e/pages/page-exit.html',
+        path: '/test/e2e/pages/widget.html',
         tokenEndpoint: world.tokenEndpoint,
       });
       expect(sessionId, `run ${i + 1}: a session was live`).to.be.a('string');

@@ -54,9 +54,9 @@ export const STRICT_CSP = [
   'report-uri /_recorder/csp-report',
 ].join('; ');
 
-/** Koa middleware: serves the strict-CSP test page with its policy header. */
-export async function cspMiddleware(ctx: { path: string; set(k: string, v: string): void }, next: () => Promise<void>) {
-  if (ctx.path === '/test/e2e/pages/strict-csp.html') ctx.set('content-security-policy', STRICT_CSP);
+/** Koa middleware: serves a test page asked for with `?csp=strict` with the strict policy header. */
+export async function cspMiddleware(ctx: { path: string; query: Record<string, unknown>; set(k: string, v: string): void }, next: () => Promise<void>) {
+  if (ctx.path.startsWith('/test/e2e/pages/') && ctx.query.csp === 'strict') ctx.set('content-security-policy', STRICT_CSP);
   return next();
 }
 
