@@ -86,13 +86,18 @@ export class SessionController implements ReactiveController {
   start(options: (binding: SessionBinding) => AvatarSessionOptions): Promise<void> {
     if (this.#starting) return this.#starting;
     if (this.session) return Promise.resolve();
-    this.#starting = this.#start(options).finally(() => (this.#starting = undefined));
+    // Resolves once the element shows the state reached, so a caller reads what the visitor sees.
+    this.#starting = this.#start(options)
+      .then(() => this.#host.updateComplete)
+      .then(() => undefined)
+      .finally(() => (this.#starting = undefined));
     return this.#starting;
   }
 
   async stop(reason = 'stopped'): Promise<void> {
     if (this.#starting && !this.session) this.#cancelled = true;
     await this.session?.stop(reason);
+    await this.#host.updateComplete;
   }
 
   /**
