@@ -21,8 +21,11 @@ export function start(command: string, args: string[], options: SpawnOptions = {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   children.add(child);
   let text = '';
-  child.stdout?.on('data', (d) => (text += d));
-  child.stderr?.on('data', (d) => (text += d));
+  // Colour codes stripped: a tool that colours its output (vite bolds the port) when the run's
+  // environment asks for colour (FORCE_COLOR) still matches a plain pattern.
+  const keep = (d: Buffer) => (text += String(d).replace(/\x1b\[[0-9;]*m/g, ''));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   return {
     child,
     output: () => text,
