@@ -15,7 +15,7 @@ export interface TranscriptUpdate {
   text: string;
   isFinal: boolean;
   speechFinal: boolean;
-  /** The transcriber flushed on request (Deepgram `from_finalize`: push-to-talk released). */
+  /** The transcriber flushed on request (Deepgram `from_finalize`: push-to-talk released, or a pause it heard). */
   fromFinalize?: boolean;
   /**
    * Silence (ms) after the last word, to the end of the audio this result covers, when the words

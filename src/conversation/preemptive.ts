@@ -5,14 +5,15 @@ import type { TranscriptUpdate } from './conversation.js';
 
 export interface PreemptiveOptions {
   /**
-   * Silence (ms) after the last word that starts a speculative reply (default 150; see `isPause`).
-   * The turn itself ends at the transcriber's endpointing (400 ms by default); a gap between words
-   * is rarely longer than 150 ms, and a shorter setting asks sooner but is cancelled more often.
+   * Silence (ms) after the last word that starts a speculative reply (default 100; see `isPause`).
+   * The turn itself ends at the transcriber's endpointing (400 ms by default). Most gaps between
+   * words are shorter; a stop consonant's closure or a hesitation may not be, and costs that turn
+   * one cancelled call. Shorter asks sooner but is cancelled more often.
    */
   minPauseMs?: number;
 }
 
-export const DEFAULT_MIN_PAUSE_MS = 150;
+export const DEFAULT_MIN_PAUSE_MS = 100;
 
 /**
  * Whether `update` shows the visitor pausing before the turn is confirmed: at least `minPauseMs`

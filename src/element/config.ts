@@ -39,8 +39,8 @@ export interface AvatarConfig {
 /**
  * Defaults. `endpointing` 400 ms: Deepgram's own 10 ms default ends a turn at every breath; 300–500 ms
  * is where conversation feels natural, and `UtteranceEnd` (1000 ms) catches what it misses.
- * `preemptive` on: in `npm run bench:latency` it put the first sentence on the wire 222 ms sooner at
- * p50 (end of speech → first avatar task 1056 → 834 ms) and cancelled no speculative call in 20 turns
+ * `preemptive` on: in `npm run bench:latency` it put the first sentence on the wire 288 ms sooner at
+ * p50 (end of speech → first avatar task 965 → 677 ms) and cancelled no speculative call in 20 turns
  * (on by default only while it helps and wastes at most one call in three).
  */
 export const DEFAULTS = {
@@ -56,6 +56,11 @@ export const DEFAULTS = {
 
 const BCP47 = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 const URLISH = /^(https?:\/\/|\/|\.\.?\/)[^\s]*$/;
+
+/** Parses an element's attributes, its page's language being the nearest `lang` around it. */
+export function parseElement(el: AvatarAttributes & Element): { config: AvatarConfig; problems: string[] } {
+  return parseAttributes(el, el.closest('[lang]')?.getAttribute('lang') ?? document.documentElement.lang);
+}
 
 /** Parses the attributes; `fallbackLanguage` is the nearest `lang` in the page. */
 export function parseAttributes(a: AvatarAttributes, fallbackLanguage?: string): { config: AvatarConfig; problems: string[] } {

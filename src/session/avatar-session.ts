@@ -11,12 +11,18 @@ import { loadMicrophone } from '../capture/load-microphone.js';
 import type { Microphone } from '../capture/microphone.js';
 import { Conversation } from '../conversation/conversation.js';
 import { llmRoute, type ChatMessage, type LlmFunction } from '../conversation/llm.js';
+import { DEFAULT_MIN_PAUSE_MS } from '../conversation/preemptive.js';
 import type { TurnMetrics } from '../conversation/turn-metrics.js';
 import type { SessionRequest, SessionResponse } from '../shared/contract.js';
 import { HeygenAvatarError, LlmError, LoadError, SessionEndedError, TranscriberError, UnsupportedBrowserError, toAvatarError } from '../shared/errors.js';
 import { DeepgramTranscriber } from '../transcriber/deepgram.js';
 import { loadDeepgram } from '../transcriber/load-deepgram.js';
 import { refreshSttToken, reportSessionClosed, requestSession, startHeartbeat, validateSessionResponse, type TokenProvider } from './session-client.js';
+
+/** Microphone frame length (ms). */
+const FRAME_MS = 20;
+/** Frames per level event (the meter's ten a second). */
+const LEVELS_EVERY = 100 / FRAME_MS;
 
 /** Where a session is. `connecting` until the avatar is live; `ended` or `error` for good. */
 export type SessionState = 'connecting' | 'listening' | 'thinking' | 'speaking' | 'ended' | 'error';
@@ -309,6 +315,7 @@ export class AvatarSession {
       model: o.sttModel,
       endpointing: o.endpointing,
       utteranceEndMs: o.utteranceEndMs,
+      flushOnPauseMs: DEFAULT_MIN_PAUSE_MS,
       refreshToken: async () => (await refreshSttToken(session, signal)).token,
     });
     run.transcriber = transcriber;
@@ -316,6 +323,7 @@ export class AvatarSession {
     for (const frame of run.early.splice(0)) transcriber.send(frame);
     transcriber.on('transcript', (u) => conversation.handleTranscript(u));
     transcriber.on('utteranceEnd', () => conversation.handleUtteranceEnd());
+    transcriber.on('endOfSpeech', () => conversation.handleUtteranceEnd());
     transcriber.on('error', (error) => {
       this.#events.emit('error', error, false);
       if (error.closed) this.#events.emit('microphone', false);
@@ -344,14 +352,24 @@ export class AvatarSession {
     const run = this.#run;
     try {
       const { startMicrophone } = await loadMicrophone();
+      // 20 ms frames: the transcriber hears a pause (and Deepgram the last word) within 20 ms of it.
+      // The meter needs no more than ten levels a second: the loudest frame of each 100 ms.
+      let loudest = -100;
+      let frames = 0;
       run.mic = await startMicrophone({
-        frameMs: 100,
+        frameMs: FRAME_MS,
         signal: run.controller.signal,
         onFrame: (frame) => {
           if (run.transcriber) run.transcriber.send(frame);
           else run.early.push(frame);
         },
-        onLevel: (db) => this.#events.emit('level', Math.max(0, Math.min(1, (db + 60) / 60))),
+        onLevel: (db) => {
+          loudest = Math.max(loudest, db);
+          if (++frames < LEVELS_EVERY) return;
+          this.#events.emit('level', Math.max(0, Math.min(1, (loudest + 60) / 60)));
+          loudest = -100;
+          frames = 0;
+        },
         onEnded: (error) => {
           this.#events.emit('microphone', false);
           this.#events.emit('error', error, false);

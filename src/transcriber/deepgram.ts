@@ -14,8 +14,19 @@ export interface DeepgramOptions {
   token: string;
   language: string;
   model: string;
-  /** Milliseconds of silence that end speech (`speech_final`). */
+  /**
+   * Milliseconds of silence that end speech: Deepgram's `speech_final`, and with `flushOnPauseMs`
+   * also the silence this transcriber hears itself after a flushed pause (see `endOfSpeech`).
+   */
   endpointing: number;
+  /**
+   * Flush (`Finalize`) once the audio's level has been silent this long after the visitor's voice,
+   * so the words so far come back at once as a final with `from_finalize`, instead of with the next
+   * interim (Deepgram sends one about every second) or `speech_final`. Then, once that silence
+   * reaches `endpointing`, `endOfSpeech` ends the turn: Deepgram answers no `speech_final` for audio
+   * it already finalised. Off when unset.
+   */
+  flushOnPauseMs?: number;
   utteranceEndMs: number;
   /** Returns a fresh temporary token for a reconnect. */
   refreshToken: () => Promise<string>;
@@ -32,6 +43,11 @@ export interface TranscriberEvents {
    */
   transcript(update: TranscriptUpdate & { start: number; duration: number; fromFinalize: boolean }): void;
   utteranceEnd(): void;
+  /**
+   * The visitor stopped speaking: after a pause flush (`flushOnPauseMs`) the audio's level stayed
+   * silent for `endpointing` ms, and the flush's words have arrived.
+   */
+  endOfSpeech(): void;
   speechStarted(): void;
   /** `open`, `reconnecting` (dropped; reopening), `closed` (for good). */
   status(status: 'open' | 'reconnecting' | 'closed'): void;
@@ -49,6 +65,8 @@ interface Captured {
 
 /** Audio kept while the socket is down (about 30 s of 16 kHz Int16). */
 const MAX_BUFFERED_BYTES = 30 * 16_000 * 2;
+/** A flush Deepgram does not answer (nothing was buffered) stops holding the end of speech back after this long. */
+const FLUSH_ANSWER_MS = 1000;
 const MAX_RECONNECTS = 4;
 const BYTES_PER_SECOND = 16_000 * 2;
 /** A word's audio may ring on a little after the recogniser's end of it. */
@@ -71,9 +89,16 @@ export class DeepgramTranscriber {
    * times back to when they were captured.
    */
   #unconfirmed: (Captured & { end: number })[] = [];
+  #unconfirmedBytes = 0;
   #streamSeconds = 0;
   /** Where the visitor's voice was last heard in the current socket's stream. */
   readonly #voice = new VoiceActivity(16_000);
+  /** The voice end (stream seconds) the last pause flush was sent for; a flush per stretch of voice. */
+  #flushedVoiceEnd = 0;
+  /** When the pause flush not answered yet was sent (`performance.now()`), or undefined. */
+  #flushSentAt: number | undefined;
+  /** A pause was flushed and the end of speech is still to be told. */
+  #endPending = false;
   #lastSend = 0;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
@@ -108,7 +133,9 @@ export class DeepgramTranscriber {
       this.#voice.push(captured.frame);
       this.#streamSeconds += captured.frame.byteLength / BYTES_PER_SECOND;
       this.#unconfirmed.push({ ...captured, end: this.#streamSeconds });
-      if (this.#unconfirmed.length > MAX_BUFFERED_BYTES / 3200) this.#unconfirmed.shift();
+      this.#unconfirmedBytes += captured.frame.byteLength;
+      while (this.#unconfirmedBytes > MAX_BUFFERED_BYTES) this.#unconfirmedBytes -= this.#unconfirmed.shift()!.frame.byteLength;
+      this.#watchPause();
       return;
     }
     this.#keep(captured);
@@ -118,6 +145,27 @@ export class DeepgramTranscriber {
     this.#pending.push(captured);
     this.#pendingBytes += captured.frame.byteLength;
     while (this.#pendingBytes > MAX_BUFFERED_BYTES) this.#pendingBytes -= this.#pending.shift()!.frame.byteLength;
+  }
+
+  /** Flushes at the visitor's first pause after voice; tells the end of speech once the pause lasts. */
+  #watchPause(): void {
+    const pauseMs = this.#options.flushOnPauseMs;
+    const voiceEnd = this.#voice.lastVoiceEnd;
+    if (pauseMs === undefined || voiceEnd === 0) return;
+    const silentMs = (this.#streamSeconds - voiceEnd) * 1000;
+    if (voiceEnd > this.#flushedVoiceEnd) {
+      if (silentMs < pauseMs) return;
+      this.#flushedVoiceEnd = voiceEnd;
+      this.#flushSentAt = performance.now();
+      this.#endPending = true;
+      this.finalize();
+      return;
+    }
+    const answered = this.#flushSentAt === undefined || performance.now() - this.#flushSentAt >= FLUSH_ANSWER_MS;
+    if (this.#endPending && answered && silentMs >= this.#options.endpointing) {
+      this.#endPending = false;
+      this.#events.emit('endOfSpeech');
+    }
   }
 
   /** Silence (ms) from the last word (`wordEnd`) to `audioEnd`, in stream seconds; 0 if voice came after the word. */
@@ -134,7 +182,7 @@ export class DeepgramTranscriber {
     return frame && frame.at - Math.max(0, frame.end - t) * 1000;
   }
 
-  /** Asks Deepgram to flush what it has heard (push-to-talk release, text mode). */
+  /** Asks Deepgram to flush what it has heard (push-to-talk release, a pause: `flushOnPauseMs`). */
   finalize(): void {
     this.#sendJson({ type: 'Finalize' });
   }
@@ -188,6 +236,9 @@ export class DeepgramTranscriber {
     this.#socket = socket;
     this.#streamSeconds = 0;
     this.#voice.restart();
+    this.#flushedVoiceEnd = 0;
+    this.#flushSentAt = undefined;
+    this.#endPending = false;
     socket.on('message', (m: unknown) => this.#onMessage(m as Record<string, unknown>));
     socket.on('close', (event: { code?: number; reason?: string }) => this.#onClose(socket, event));
     await socket.waitForOpen();
@@ -210,8 +261,11 @@ export class DeepgramTranscriber {
         // Before the final below lets go of the frames the words were captured in.
         const speechEndAt = Number.isFinite(lastWordEnd) ? this.#capturedAt(lastWordEnd) : undefined;
         if (m.is_final === true) {
-          while (this.#unconfirmed.length && this.#unconfirmed[0].end <= start + duration + 1e-3) this.#unconfirmed.shift();
+          while (this.#unconfirmed.length && this.#unconfirmed[0].end <= start + duration + 1e-3) {
+            this.#unconfirmedBytes -= this.#unconfirmed.shift()!.frame.byteLength;
+          }
         }
+        if (m.from_finalize === true) this.#flushSentAt = undefined;
         this.#events.emit('transcript', {
           text: alt?.transcript ?? '',
           isFinal: m.is_final === true,
@@ -242,6 +296,7 @@ export class DeepgramTranscriber {
     // What the dead socket had not confirmed goes first, then what was captured since.
     const lost = this.#unconfirmed.map(({ frame, at }) => ({ frame, at }));
     this.#unconfirmed = [];
+    this.#unconfirmedBytes = 0;
     const gap = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;

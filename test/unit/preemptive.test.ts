@@ -205,8 +205,8 @@ describe('preemptive replies', () => {
   });
 
   it('a pause is minPauseMs of silence after the last word, or a flush; never the turn’s end', () => {
-    assert.equal(isPause(interim('hello', 149)), false);
-    assert.equal(isPause(interim('hello', 150)), true);
+    assert.equal(isPause(interim('hello', 99)), false);
+    assert.equal(isPause(interim('hello', 100)), true);
     assert.equal(isPause({ text: 'hello', isFinal: true, speechFinal: false, pauseMs: 300 }), true);
     assert.equal(isPause({ text: 'hello', isFinal: true, speechFinal: false }), false, 'a final without word times may be mid-speech');
     assert.equal(isPause({ text: 'hello', isFinal: true, speechFinal: false, fromFinalize: true }), true);

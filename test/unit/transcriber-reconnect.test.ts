@@ -2,7 +2,8 @@
 // here in Node through @deepgram/sdk's listen/v1 client and the `ws` package) against the offline
 // Deepgram stand-in, with a real `drop` fault that destroys the socket (no close frame) while the
 // espeak-ng phrase is being streamed in real time, 100 ms per frame. And, on an unbroken socket,
-// the results' word times: the pause after the last word, and when that word was captured.
+// the results' word times: the pause after the last word, and when that word was captured; and the
+// pause flush (`flushOnPauseMs`), in 20 ms frames as the session sends them.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,11 +37,11 @@ function speechPcm(text: string): Buffer {
   return readFileSync(raw);
 }
 
-function toFrames(pcm: Buffer): ArrayBuffer[] {
+function toFrames(pcm: Buffer, bytes = FRAME_BYTES): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  for (let i = 0; i < pcm.length; i += FRAME_BYTES) {
-    const frame = new ArrayBuffer(FRAME_BYTES);
-    new Uint8Array(frame).set(pcm.subarray(i, i + FRAME_BYTES));
+  for (let i = 0; i < pcm.length; i += bytes) {
+    const frame = new ArrayBuffer(bytes);
+    new Uint8Array(frame).set(pcm.subarray(i, i + bytes));
     out.push(frame);
   }
   return out;
@@ -66,9 +67,11 @@ interface Recorded {
   tr: DeepgramTranscriber;
   statuses: { status: string; at: number }[];
   /** Transcripts, each with the number of the socket (1, 2, …) it came from. */
-  transcripts: { text: string; isFinal: boolean; speechFinal: boolean; audioEnd: number; pauseMs?: number; speechEndAt?: number; socket: number; at: number }[];
+  transcripts: { text: string; isFinal: boolean; speechFinal: boolean; fromFinalize: boolean; audioEnd: number; pauseMs?: number; speechEndAt?: number; socket: number; at: number }[];
   errors: Error[];
   utteranceEnds: number;
+  /** When each `endOfSpeech` came. */
+  endsOfSpeech: number[];
   /** Index of the first frame handed to `send()` after `reconnecting`, once there was one. */
   firstFrameAfterDrop: number | undefined;
   sent: number;
@@ -76,8 +79,9 @@ interface Recorded {
   sentAt: number[];
 }
 
-async function openTranscriber(): Promise<Recorded> {
+async function openTranscriber(options: { flushOnPauseMs?: number } = {}): Promise<Recorded> {
   const tr = new DeepgramTranscriber({
+    ...options,
     url: dg.url,
     token: await grant(),
     refreshToken: grant,
@@ -86,7 +90,7 @@ async function openTranscriber(): Promise<Recorded> {
     language: 'en',
     model: 'nova-2',
   });
-  const r: Recorded = { tr, statuses: [], transcripts: [], errors: [], utteranceEnds: 0, firstFrameAfterDrop: undefined, sent: 0, sentAt: [] };
+  const r: Recorded = { tr, statuses: [], transcripts: [], errors: [], utteranceEnds: 0, endsOfSpeech: [], firstFrameAfterDrop: undefined, sent: 0, sentAt: [] };
   let socket = 0;
   tr.on('status', (status) => {
     if (status === 'open') socket++;
@@ -98,6 +102,7 @@ async function openTranscriber(): Promise<Recorded> {
       text: u.text,
       isFinal: u.isFinal,
       speechFinal: u.speechFinal,
+      fromFinalize: u.fromFinalize,
       audioEnd: u.start + u.duration,
       pauseMs: u.pauseMs,
       speechEndAt: u.speechEndAt,
@@ -106,19 +111,20 @@ async function openTranscriber(): Promise<Recorded> {
     }),
   );
   tr.on('utteranceEnd', () => r.utteranceEnds++);
+  tr.on('endOfSpeech', () => r.endsOfSpeech.push(performance.now()));
   tr.on('error', (error) => r.errors.push(error));
   await tr.open();
   return r;
 }
 
-/** Sends frames in real time (frame n at start + n × 100 ms), as the microphone worklet does. */
-async function play(r: Recorded, list: ArrayBuffer[]): Promise<void> {
+/** Sends frames in real time (frame n at start + n × frameMs), as the microphone worklet does. */
+async function play(r: Recorded, list: ArrayBuffer[], frameMs = 100): Promise<void> {
   const start = performance.now();
   for (let n = 0; n < list.length; n++) {
     r.sentAt.push(performance.now());
     r.tr.send(list[n].slice(0));
     r.sent++;
-    await sleep(Math.max(0, start + (n + 1) * 100 - performance.now()));
+    await sleep(Math.max(0, start + (n + 1) * frameMs - performance.now()));
   }
 }
 
@@ -249,5 +255,74 @@ describe('DeepgramTranscriber: word times', () => {
     assert.ok(offset > -250 && offset < 150, `speechEndAt ${offset.toFixed(0)} ms from the last loud frame`);
     r.tr.close();
     await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
+  });
+});
+
+describe('DeepgramTranscriber: the pause flush', () => {
+  /** 20 ms of 16 kHz mono Int16, the session's frame. */
+  const SMALL = 640;
+  const silence = (ms: number) => Array.from({ length: ms / 20 }, () => new ArrayBuffer(SMALL));
+  let small: ArrayBuffer[];
+  let lastLoud: number;
+  before(() => {
+    small = toFrames(Buffer.concat(frames.map((f) => Buffer.from(f))), SMALL);
+    lastLoud = small.map(isSpeech).lastIndexOf(true);
+  });
+
+  it('a pause after the voice brings the words back at once as a flushed final; the end of speech follows the endpointing silence', async () => {
+    const r = await openTranscriber({ flushOnPauseMs: 100 });
+    await play(r, [...small, ...silence(1000)], 20);
+    await until('the end of speech', () => r.endsOfSpeech.length > 0, 5000);
+    await sleep(300);
+    const flushed = r.transcripts.filter((t) => t.fromFinalize && t.text.trim());
+    console.log(`flushed: ${JSON.stringify(flushed.map((t) => t.text))}; ${(flushed[0]?.at - r.sentAt[lastLoud]).toFixed(0)} ms after the last loud frame; end of speech ${(r.endsOfSpeech[0] - r.sentAt[lastLoud]).toFixed(0)} ms after it`);
+    assert.equal(flushed.length, 1, 'one flush for one stretch of voice');
+    assert.equal(normalize(flushed[0].text), PHRASE);
+    assert.ok(flushed[0].isFinal && !flushed[0].speechFinal);
+    // The flush came at the pause, ahead of both the next interim (every 500 ms of audio) and Deepgram's
+    // own end of speech (which the flush replaces: no speech_final for audio already finalised).
+    assert.ok(!r.transcripts.some((t) => t.speechFinal && t.text.trim()), 'no worded speech_final after the flush');
+    assert.equal(r.endsOfSpeech.length, 1);
+    assert.ok(r.endsOfSpeech[0] > flushed[0].at, 'the end of speech waits for the flushed words');
+    // The last loud frame holds up to 20 ms of voice: the silence after it is at least endpointing − 20 ms.
+    assert.ok(r.endsOfSpeech[0] - r.sentAt[lastLoud] >= 400 - 20, `end of speech ${(r.endsOfSpeech[0] - r.sentAt[lastLoud]).toFixed(0)} ms after the voice`);
+    assert.deepEqual(r.errors, []);
+    r.tr.close();
+    await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
+  });
+
+  it('a short pause and more speech: one flush per stretch of voice, one end of speech after the last', async () => {
+    const r = await openTranscriber({ flushOnPauseMs: 100 });
+    // The phrase again (without the silence before it) after a 200 ms pause.
+    const phrase = small.slice(0, lastLoud + 1);
+    const again = phrase.slice(small.findIndex(isSpeech));
+    await play(r, [...phrase, ...silence(200), ...again, ...silence(1000)], 20);
+    await until('the end of speech', () => r.endsOfSpeech.length > 0, 5000);
+    await sleep(300);
+    const flushed = r.transcripts.filter((t) => t.fromFinalize && t.text.trim()).map((t) => normalize(t.text));
+    assert.deepEqual(flushed, [PHRASE, PHRASE], 'each stretch of voice flushed at its pause');
+    assert.equal(r.endsOfSpeech.length, 1, 'a 200 ms pause is no end of speech');
+    const secondEnd = r.sentAt[phrase.length + 10 + again.length - 1];
+    assert.ok(r.endsOfSpeech[0] > secondEnd, 'the end of speech came after the second stretch');
+    r.tr.close();
+    await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
+  });
+
+  it('silence alone flushes nothing, and without flushOnPauseMs a pause is left to Deepgram', async () => {
+    const quiet = await openTranscriber({ flushOnPauseMs: 100 });
+    await play(quiet, silence(800), 20);
+    await sleep(300);
+    assert.deepEqual(quiet.transcripts.filter((t) => t.fromFinalize), []);
+    assert.deepEqual(quiet.endsOfSpeech, []);
+    quiet.tr.close();
+
+    const off = await openTranscriber();
+    await play(off, [...small, ...silence(1000)], 20);
+    await until('speech_final', () => off.transcripts.some((t) => t.speechFinal), 5000);
+    assert.deepEqual(off.transcripts.filter((t) => t.fromFinalize), []);
+    assert.deepEqual(off.endsOfSpeech, []);
+    assert.equal(normalize(finals(off).join(' ')), PHRASE);
+    off.tr.close();
+    await until('the stand-in sees the streams closed', () => dg.openStreams === 0, 5000);
   });
 });
