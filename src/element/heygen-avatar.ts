@@ -3,14 +3,14 @@ import { property, query } from 'lit/decorators.js';
 import { unlockAudio } from '../avatar/unlock-audio.js';
 import type { ChatMessage, LlmFunction } from '../conversation/llm.js';
 import type { TokenProvider } from '../session/session-client.js';
-import { parseAttributes, type AvatarConfig } from './config.js';
+import { parseAttributes, parseElement, type AvatarConfig } from './config.js';
 import type { AvatarState, HeygenAvatarEventDetails, HeygenAvatarEventName } from './events.js';
 import { styles } from './heygen-avatar.styles.js';
 import { renderMicButton } from './mic-button.js';
 import { renderPoster } from './poster.js';
 import { CaptionsFollowController } from './captions-follow.js';
 import { SessionController } from './session-controller.js';
-import { stringsAttribute, UiStringsController, type UiStringOverrides, type UiStrings } from './strings.js';
+import { stringsAttribute, stringsPending, UiStringsController, type UiStringOverrides, type UiStrings } from './strings.js';
 
 /**
  * A live, talking video avatar: the visitor speaks, the avatar answers out loud, on video.
@@ -193,11 +193,16 @@ export class HeygenAvatar extends LitElement {
     this.#ui.overrides = overrides;
   }
 
+  /** The first render, and the one after a change of language, wait for its strings: no English first. */
+  protected override scheduleUpdate(): void | Promise<unknown> {
+    const pending = stringsPending(parseElement(this).config.language);
+    return pending ? pending.then(() => super.scheduleUpdate()) : super.scheduleUpdate();
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
     const attrs = ['tokenEndpoint', 'avatarId', 'quality', 'voiceId', 'voiceRate', 'language', 'sttModel', 'endpointing', 'utteranceEndMs', 'layout', 'llmEndpoint', 'noPreemptive'] as const;
     if (!attrs.some((a) => changed.has(a)) && this.hasUpdated) return;
-    const pageLang = this.closest('[lang]')?.getAttribute('lang') ?? document.documentElement.lang;
-    const { config, problems } = parseAttributes(this, pageLang);
+    const { config, problems } = parseElement(this);
     this.#config = config;
     this.#ui.language = config.language;
     for (const problem of problems) this.#warn(problem);
@@ -233,12 +238,12 @@ export class HeygenAvatar extends LitElement {
 
   /** The avatar says `text` verbatim (no LLM). Resolves when the avatar service accepted it. */
   async say(text: string): Promise<void> {
-    await this.#running('say').say(text);
+    await this.#session.running('say').say(text);
   }
 
   /** Sends `text` as the user's turn, as if spoken. Resolves when the reply has been handed out. */
   async send(text: string): Promise<void> {
-    await this.#running('send').send(text);
+    await this.#session.running('send').send(text);
   }
 
   /** Stops the avatar's current reply. */
@@ -265,12 +270,6 @@ export class HeygenAvatar extends LitElement {
   /** Fires one of the element's events (bubbling, composed): the element's parts call it. @internal */
   emit<K extends HeygenAvatarEventName>(name: K, detail: HeygenAvatarEventDetails[K]): boolean {
     return this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
-  }
-
-  #running(method: string) {
-    const session = this.#session.session;
-    if (!session) throw new Error(`heygen-avatar: ${method}() needs a running session; call start() first`);
-    return session;
   }
 
   #onStartClick = (): void => {

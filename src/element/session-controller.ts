@@ -113,6 +113,12 @@ export class SessionController implements ReactiveController {
   }
 
   /** A start that cannot begin (no endpoint): the element shows why. */
+  /** The running session, for a method that needs one (`say()`, `send()`): throws without. */
+  running(method: string): AvatarSession {
+    if (!this.session) throw new Error(`heygen-avatar: ${method}() needs a running session; call start() first`);
+    return this.session;
+  }
+
   refuse(detail: AvatarErrorDetail): void {
     this.fatal = '';
     this.notice = '';

@@ -1,11 +1,10 @@
 // UI strings: one file per language in ./strings/ (so a contributor can correct one), chosen from
 // the conversation language with a fallback chain (`pt-BR` → `pt` → `en`), with the page's
-// overrides (the `strings` property or JSON attribute) on top. English and Russian (the default
-// language) are in the up-front script; every other language is a small chunk loaded when a widget
-// first needs it.
+// overrides (the `strings` property or JSON attribute) on top. English (the fallback) is in the
+// up-front script; every other language is a small chunk loaded when a widget first needs it, and
+// the widget holds its render until then (`stringsPending`), so it never shows English first.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import en from './strings/en.js';
-import ru from './strings/ru.js';
 
 export interface UiStrings {
   start: string;
@@ -54,8 +53,9 @@ export type UiStringOverrides = {
 
 type Table = UiStringTable | Partial<UiStringTable>;
 
-/** The languages with a strings file, English and Russian first (built in), then the lazily loaded ones. */
+/** The languages with a strings file besides English (built in), loaded when needed; Russian, the default, first. */
 const LAZY: Record<string, () => Promise<{ default: Table }>> = {
+  ru: () => import('./strings/ru.js'),
   ar: () => import('./strings/ar.js'),
   de: () => import('./strings/de.js'),
   es: () => import('./strings/es.js'),
@@ -69,16 +69,17 @@ const LAZY: Record<string, () => Promise<{ default: Table }>> = {
   uk: () => import('./strings/uk.js'),
   zh: () => import('./strings/zh.js'),
 };
-export const UI_LANGUAGES: readonly string[] = ['en', 'ru', ...Object.keys(LAZY)];
+export const UI_LANGUAGES: readonly string[] = ['en', ...Object.keys(LAZY)];
 /** Languages written right to left: the widget lays out right to left in them. */
 const RTL = new Set(['ar', 'he']);
 
 /** Loaded tables, shared by every widget on the page. */
-const tables = new Map<string, Table>([
-  ['en', en],
-  ['ru', ru],
-]);
+const tables = new Map<string, Table>([['en', en]]);
 const loading = new Map<string, Promise<void>>();
+/** Languages a widget has already held its render for (loaded, failed or too slow): never held again. */
+const waited = new Set<string>();
+/** How long a widget holds its render for its language's strings before it shows English (and switches once they arrive). */
+const STRINGS_WAIT_MS = 3000;
 
 /** The UI language for a BCP-47 tag: the whole tag if it has a file, else its language, else English. */
 export function uiLanguage(tag: string): string {
@@ -101,6 +102,18 @@ export function loadUiStrings(language: string): Promise<void> {
     loading.set(language, promise);
   }
   return promise;
+}
+
+/**
+ * While the strings for the language of `tag` are still to load: a promise that settles once they
+ * are in (or failed, or after 3 s), for the element to hold its render until then. Undefined when
+ * there is nothing to wait for.
+ */
+export function stringsPending(tag: string): Promise<void> | undefined {
+  const language = uiLanguage(tag);
+  if (tables.has(language) || waited.has(language) || !LAZY[language]) return undefined;
+  const late = new Promise<void>((resolve) => setTimeout(resolve, STRINGS_WAIT_MS));
+  return Promise.race([loadUiStrings(language).catch(() => undefined), late]).then(() => void waited.add(language));
 }
 
 /** `language`'s strings (English where its table is not loaded or leaves a key out), with `overrides` on top. */

@@ -1,6 +1,6 @@
-// UI languages of the script bundle: the strings of each language (English and Russian built in,
-// the others loaded as a chunk when first needed), the fallback chain, right-to-left layout, and
-// the page's overrides through the `strings` property and attribute.
+// UI languages of the script bundle: the strings of each language (English built in, the others
+// loaded as a chunk when first needed, the first render waiting for them), the fallback chain,
+// right-to-left layout, and the page's overrides through the `strings` property and attribute.
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import '../../dist/heygen-avatar.js';
 import type { HeygenAvatar } from '../../src/element/heygen-avatar.js';
@@ -45,7 +45,29 @@ function collect() {
 }
 
 describe('<heygen-avatar> UI languages', () => {
-  it('loads a language other than English and Russian only when a widget needs it', async () => {
+  it('renders a language loaded on demand from the first render on: never English first', async () => {
+    for (const [language, table] of [['ru', ru], ['it', italian]] as const) {
+      expect(fetchedChunks().filter((n) => n.includes(`/chunks/${language}-`)), `${language} not loaded yet`).to.deep.equal([]);
+      const el = document.createElement('heygen-avatar') as HeygenAvatar;
+      el.setAttribute('language', language);
+      // Every start button the widget ever renders, from the moment it is in the page.
+      const seen: string[] = [];
+      const observer = new MutationObserver(() => {
+        const label = el.shadowRoot?.querySelector('[part~="start-button"]')?.textContent?.trim();
+        if (label && seen.at(-1) !== label) seen.push(label);
+      });
+      document.body.append(el);
+      observer.observe(el.shadowRoot!, { subtree: true, childList: true, characterData: true });
+      await el.updateComplete;
+      expect(text(el, 'start-button'), `${language}: the first render`).to.equal(table.start);
+      observer.disconnect();
+      expect(seen.filter((label) => label !== table.start), `${language}: labels before its own`).to.deep.equal([]);
+      expect(fetchedChunks().filter((n) => n.includes(`/chunks/${language}-`)).length).to.equal(1);
+      el.remove();
+    }
+  });
+
+  it('loads a language other than English only when a widget needs it', async () => {
     expect(fetchedChunks().filter((n) => /\/chunks\/de-/.test(n))).to.deep.equal([]);
     const el = await fixture<HeygenAvatar>(html`<heygen-avatar language="de-AT"></heygen-avatar>`);
     await waitUntil(() => text(el, 'start-button') === de.start, 'German strings', { timeout: 5000 });
