@@ -58,7 +58,9 @@ export class AvatarRoom {
       throw new MediaConnectionError('the media library could not be loaded', true, { cause });
     }
     if (signal.aborted) throw signal.reason;
-    lk.setLogLevel(mediaDebug ? 'debug' : 'warn');
+    // Set on each of livekit-client's loggers, not through its setLogLevel, which also writes each
+    // logger's level into the page's localStorage (sixteen `loglevel:livekit…` keys on the host's site).
+    for (const name of Object.values(lk.LoggerNames)) lk.getLogger(name).setLevel(mediaDebug ? 'debug' : 'warn', false);
     const room = new lk.Room({ adaptiveStream: false, dynacast: false });
     this.#room = room;
     const { isAvatar, tracksFrom, topics } = this.#options;

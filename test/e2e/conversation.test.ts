@@ -51,7 +51,9 @@ for (const provider of AVATAR_PROVIDERS) {
         <heygen-avatar token-endpoint=${world.tokenEndpoint} language="en" greeting="Hello! Ask me anything."></heygen-avatar>
       `);
       const events = collect(el, ALL_EVENTS);
-      // A widget keeps the host page's console quiet: nothing below a warning (livekit-client logs every step at info).
+      // A widget keeps the host page's console quiet: nothing below a warning (livekit-client logs every
+      // step at info); and its storage clean: livekit-client's setLogLevel writes a localStorage key per logger.
+      for (const key of Object.keys(localStorage)) if (key.startsWith('loglevel:')) localStorage.removeItem(key);
       const chatter: string[] = [];
       const quiet = { log: console.log, info: console.info, debug: console.debug };
       for (const level of ['log', 'info', 'debug'] as const) console[level] = (...args: unknown[]) => chatter.push(`${level}: ${args.map(String).join(' ')}`);
@@ -116,6 +118,7 @@ for (const provider of AVATAR_PROVIDERS) {
       expect(events.filter((e) => e.name === 'heygen-avatar:error')).to.deep.equal([]);
       Object.assign(console, quiet);
       expect(chatter, 'console output below warning level').to.deep.equal([]);
+      expect(Object.keys(localStorage).filter((key) => key.startsWith('loglevel:')), 'keys the widget left in the page’s localStorage').to.deep.equal([]);
     });
 
     it('with an llm property streaming an AsyncIterable, the first sentence reaches the avatar before the iterable finishes', async () => {
