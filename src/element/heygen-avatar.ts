@@ -37,7 +37,7 @@ import { stringsAttribute, stringsPending, UiStringsController, type UiStringOve
  * @attr no-text-input - Hides the text box.
  * @attr no-barge-in - The visitor's speech no longer interrupts the avatar; a spoken turn waits until the avatar has finished (typed turns and `send()` still interrupt).
  * @attr no-preemptive - Turns preemptive replies off: the LLM is asked only once the turn is confirmed, not already at the visitor's first pause (its reply held back until then, a wrong guess aborted).
- * @attr push-to-talk - The microphone listens only while “Hold to talk” is held (pointer, Space or Enter); releasing it flushes the last words.
+ * @attr push-to-talk - The microphone listens only while “Hold to talk” is held (pointer, Space or Enter); releasing it ends the turn, the last words included.
  * @attr poster - An image shown on the stage before the session starts (the avatar's preview); unset: a drawn placeholder with a start button.
  * @attr debug - Logs every media-connection step to the console (default: warnings only).
  *

@@ -210,7 +210,7 @@ export class AvatarSession {
 
   /**
    * Push-to-talk: `true` opens the microphone; `false` sends the last partial frame, mutes, and
-   * asks the transcriber to flush, so the last words are not lost.
+   * asks the transcriber to flush, so the last words are not lost: they end the turn.
    */
   async talk(pressed: boolean): Promise<void> {
     const { mic, transcriber } = this.#run;
@@ -220,7 +220,7 @@ export class AvatarSession {
     }
     await mic?.flush();
     mic?.mute(true);
-    transcriber?.finalize();
+    transcriber?.finalize(true);
   }
 
   /** Resumes the avatar's audio after a user gesture, when the browser had blocked it. */

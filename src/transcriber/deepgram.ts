@@ -45,7 +45,8 @@ export interface TranscriberEvents {
   utteranceEnd(): void;
   /**
    * The visitor stopped speaking: after a pause flush (`flushOnPauseMs`) the audio's level stayed
-   * silent for `endpointing` ms, and the flush's words have arrived.
+   * silent for `endpointing` ms, and the flush's words have arrived; or `finalize(true)`'s words
+   * have (push-to-talk released).
    */
   endOfSpeech(): void;
   speechStarted(): void;
@@ -99,6 +100,10 @@ export class DeepgramTranscriber {
   #flushSentAt: number | undefined;
   /** A pause was flushed and the end of speech is still to be told. */
   #endPending = false;
+  /** `finalize(true)`: the end of speech goes out with the flush's answer, or after FLUSH_ANSWER_MS without one. */
+  #endOnAnswer: ReturnType<typeof setTimeout> | undefined;
+  /** Finalize messages sent and not answered yet (`from_finalize`). */
+  #unanswered = 0;
   #lastSend = 0;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
@@ -162,10 +167,7 @@ export class DeepgramTranscriber {
       return;
     }
     const answered = this.#flushSentAt === undefined || performance.now() - this.#flushSentAt >= FLUSH_ANSWER_MS;
-    if (this.#endPending && answered && silentMs >= this.#options.endpointing) {
-      this.#endPending = false;
-      this.#events.emit('endOfSpeech');
-    }
+    if (this.#endPending && answered && silentMs >= this.#options.endpointing) this.#endOfSpeech();
   }
 
   /** Silence (ms) from the last word (`wordEnd`) to `audioEnd`, in stream seconds; 0 if voice came after the word. */
@@ -182,9 +184,24 @@ export class DeepgramTranscriber {
     return frame && frame.at - Math.max(0, frame.end - t) * 1000;
   }
 
-  /** Asks Deepgram to flush what it has heard (push-to-talk release, a pause: `flushOnPauseMs`). */
-  finalize(): void {
+  /**
+   * Asks Deepgram to flush what it has heard (a pause: `flushOnPauseMs`). With `endOfSpeech`
+   * (push-to-talk released: no more audio comes, so neither `speech_final` nor `UtteranceEnd`
+   * would), `endOfSpeech` follows the flushed words.
+   */
+  finalize(endOfSpeech = false): void {
+    if (this.#open) this.#unanswered++;
     this.#sendJson({ type: 'Finalize' });
+    if (!endOfSpeech) return;
+    clearTimeout(this.#endOnAnswer);
+    this.#endOnAnswer = setTimeout(() => this.#endOfSpeech(), FLUSH_ANSWER_MS);
+  }
+
+  #endOfSpeech(): void {
+    clearTimeout(this.#endOnAnswer);
+    this.#endOnAnswer = undefined;
+    this.#endPending = false;
+    this.#events.emit('endOfSpeech');
   }
 
   /** Closes for good: CloseStream, then the socket. */
@@ -192,6 +209,7 @@ export class DeepgramTranscriber {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#keepAlive);
+    clearTimeout(this.#endOnAnswer);
     this.#sendJson({ type: 'CloseStream' });
     const socket = this.#socket;
     this.#socket = undefined;
@@ -239,6 +257,7 @@ export class DeepgramTranscriber {
     this.#flushedVoiceEnd = 0;
     this.#flushSentAt = undefined;
     this.#endPending = false;
+    this.#unanswered = 0;
     socket.on('message', (m: unknown) => this.#onMessage(m as Record<string, unknown>));
     socket.on('close', (event: { code?: number; reason?: string }) => this.#onClose(socket, event));
     await socket.waitForOpen();
@@ -276,6 +295,9 @@ export class DeepgramTranscriber {
           ...(Number.isFinite(lastWordEnd) ? { pauseMs: this.#pauseAfter(lastWordEnd, start + duration) } : {}),
           ...(speechEndAt !== undefined ? { speechEndAt } : {}),
         });
+        if (m.from_finalize === true) this.#unanswered = Math.max(0, this.#unanswered - 1);
+        // The last flush answered, its words told: the released push-to-talk's turn is over.
+        if (m.from_finalize === true && this.#endOnAnswer !== undefined && this.#unanswered === 0) this.#endOfSpeech();
         break;
       }
       case 'UtteranceEnd':

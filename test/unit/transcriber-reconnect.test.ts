@@ -308,6 +308,24 @@ describe('DeepgramTranscriber: the pause flush', () => {
     await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
   });
 
+  it('push-to-talk released: finalize(true) brings the words back and ends the speech with them, no silence needed', async () => {
+    const r = await openTranscriber();
+    // The visitor lets go right after the last word: no audio follows (the microphone is muted).
+    await play(r, small.slice(0, lastLoud + 1), 20);
+    const releasedAt = performance.now();
+    r.tr.finalize(true);
+    await until('the end of speech', () => r.endsOfSpeech.length > 0, 5000);
+    await sleep(300);
+    const flushed = r.transcripts.filter((t) => t.fromFinalize && t.text.trim());
+    console.log(`released: the flushed words ${(flushed[0]?.at - releasedAt).toFixed(0)} ms and the end of speech ${(r.endsOfSpeech[0] - releasedAt).toFixed(0)} ms after the release`);
+    assert.deepEqual(flushed.map((t) => normalize(t.text)), [PHRASE]);
+    assert.equal(r.endsOfSpeech.length, 1);
+    assert.ok(r.endsOfSpeech[0] >= flushed[0].at, 'the end of speech comes with the flushed words, not before');
+    assert.ok(!r.transcripts.some((t) => t.speechFinal), 'no speech_final: no audio came after the release');
+    r.tr.close();
+    await until('the stand-in sees the stream closed', () => dg.openStreams === 0, 5000);
+  });
+
   it('silence alone flushes nothing, and without flushOnPauseMs a pause is left to Deepgram', async () => {
     const quiet = await openTranscriber({ flushOnPauseMs: 100 });
     await play(quiet, silence(800), 20);
