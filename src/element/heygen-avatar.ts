@@ -193,10 +193,10 @@ export class HeygenAvatar extends LitElement {
     this.#ui.overrides = overrides;
   }
 
-  /** The first render, and the one after a change of language, wait for its strings: no English first. */
+  /** Until a session runs, a render waits for its language's strings (again if it changed meanwhile): no English first. */
   protected override scheduleUpdate(): void | Promise<unknown> {
-    const pending = stringsPending(parseElement(this).config.language);
-    return pending ? pending.then(() => super.scheduleUpdate()) : super.scheduleUpdate();
+    const pending = this.#session.session ? undefined : stringsPending(parseElement(this).config.language);
+    return pending ? pending.then(() => this.scheduleUpdate()) : super.scheduleUpdate();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -251,7 +251,7 @@ export class HeygenAvatar extends LitElement {
     await this.#session.session?.interrupt();
   }
 
-  /** Mutes the microphone (speech recognition is kept alive). */
+  /** Mutes the microphone (speech recognition is kept alive); what the visitor said before it ends the turn. */
   mute(): void {
     this.#mute(true);
   }

@@ -112,13 +112,13 @@ export class SessionController implements ReactiveController {
     this.set(show === 'stage' ? { fatal: text, notice: '' } : { notice: text });
   }
 
-  /** A start that cannot begin (no endpoint): the element shows why. */
   /** The running session, for a method that needs one (`say()`, `send()`): throws without. */
   running(method: string): AvatarSession {
     if (!this.session) throw new Error(`heygen-avatar: ${method}() needs a running session; call start() first`);
     return this.session;
   }
 
+  /** A start that cannot begin (no endpoint): the element shows why. */
   refuse(detail: AvatarErrorDetail): void {
     this.fatal = '';
     this.notice = '';

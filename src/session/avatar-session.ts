@@ -201,11 +201,15 @@ export class AvatarSession {
     await this.#run.conversation?.interrupt();
   }
 
-  /** Mutes or unmutes the microphone (speech recognition stays open). */
+  /** Mutes or unmutes the microphone (speech recognition stays open). Muting ends the turn with what was said before it. */
   mute(muted: boolean): void {
     this.#muted = muted;
-    this.#run.mic?.mute(muted);
-    if (muted) this.#events.emit('level', 0);
+    const { mic, transcriber } = this.#run;
+    mic?.mute(muted);
+    if (!muted) return;
+    this.#events.emit('level', 0);
+    // No audio follows, so Deepgram would not end the turn: once the last frame is out, flush and end it.
+    void mic?.flush().then(() => transcriber?.finalize(true));
   }
 
   /**
@@ -364,6 +368,8 @@ export class AvatarSession {
           else run.early.push(frame);
         },
         onLevel: (db) => {
+          // Muted (−100): the meter drops at once.
+          if (db <= -100) [loudest, frames] = [-100, LEVELS_EVERY - 1];
           loudest = Math.max(loudest, db);
           if (++frames < LEVELS_EVERY) return;
           this.#events.emit('level', Math.max(0, Math.min(1, (loudest + 60) / 60)));

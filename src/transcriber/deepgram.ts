@@ -70,6 +70,8 @@ const MAX_BUFFERED_BYTES = 30 * 16_000 * 2;
 const FLUSH_ANSWER_MS = 1000;
 const MAX_RECONNECTS = 4;
 const BYTES_PER_SECOND = 16_000 * 2;
+/** A word ending this long after the flushed voice was one the level missed (see `#onMessage`). */
+const QUIET_WORD_SECONDS = 0.3;
 /** A word's audio may ring on a little after the recogniser's end of it. */
 const VOICE_TAIL_SECONDS = 0.1;
 
@@ -166,7 +168,8 @@ export class DeepgramTranscriber {
       this.finalize();
       return;
     }
-    const answered = this.#flushSentAt === undefined || performance.now() - this.#flushSentAt >= FLUSH_ANSWER_MS;
+    // Every flush answered (its words told), or Deepgram left one unanswered (nothing was buffered).
+    const answered = this.#unanswered === 0 || performance.now() - (this.#flushSentAt ?? 0) >= FLUSH_ANSWER_MS;
     if (this.#endPending && answered && silentMs >= this.#options.endpointing) this.#endOfSpeech();
   }
 
@@ -201,6 +204,9 @@ export class DeepgramTranscriber {
     clearTimeout(this.#endOnAnswer);
     this.#endOnAnswer = undefined;
     this.#endPending = false;
+    this.#unanswered = 0;
+    this.#flushSentAt = undefined;
+    this.#flushedVoiceEnd = this.#voice.lastVoiceEnd;
     this.#events.emit('endOfSpeech');
   }
 
@@ -284,7 +290,9 @@ export class DeepgramTranscriber {
             this.#unconfirmedBytes -= this.#unconfirmed.shift()!.frame.byteLength;
           }
         }
-        if (m.from_finalize === true) this.#flushSentAt = undefined;
+        // Words after the flushed voice, in audio the level took for silence (a quiet word): the
+        // level cannot tell this visitor's pauses, so the end of speech is left to Deepgram.
+        if (this.#endPending && lastWordEnd > this.#flushedVoiceEnd + QUIET_WORD_SECONDS) this.#endPending = false;
         this.#events.emit('transcript', {
           text: alt?.transcript ?? '',
           isFinal: m.is_final === true,

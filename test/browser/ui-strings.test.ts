@@ -65,6 +65,19 @@ describe('<heygen-avatar> UI languages', () => {
       expect(fetchedChunks().filter((n) => n.includes(`/chunks/${language}-`)).length).to.equal(1);
       el.remove();
     }
+    // The language changed while the render waited: it waits again, for the new one.
+    const el = document.createElement('heygen-avatar') as HeygenAvatar;
+    el.setAttribute('language', 'fr');
+    document.body.append(el);
+    const seen: string[] = [];
+    const observer = new MutationObserver(() => seen.push(text(el, 'start-button')));
+    observer.observe(el.shadowRoot!, { subtree: true, childList: true, characterData: true });
+    el.setAttribute('language', 'tr');
+    await el.updateComplete;
+    observer.disconnect();
+    expect(text(el, 'start-button')).to.equal(tr.start);
+    expect(seen.filter((label) => label !== tr.start), 'labels before the Turkish one').to.deep.equal([]);
+    el.remove();
   });
 
   it('loads a language other than English only when a widget needs it', async () => {
