@@ -39,8 +39,8 @@ export interface AvatarConfig {
 /**
  * Defaults. `endpointing` 400 ms: Deepgram's own 10 ms default ends a turn at every breath; 300–500 ms
  * is where conversation feels natural, and `UtteranceEnd` (1000 ms) catches what it misses.
- * `preemptive` on: in `npm run bench:latency` it put the first sentence on the wire 288 ms sooner at
- * p50 (end of speech → first avatar task 965 → 677 ms) and cancelled no speculative call in 20 turns
+ * `preemptive` on: in `npm run bench:latency` it put the first sentence on the wire 291 ms sooner at
+ * p50 (end of speech → first avatar task 970 → 679 ms) and cancelled no speculative call in 20 turns
  * (on by default only while it helps and wastes at most one call in three).
  */
 export const DEFAULTS = {
