@@ -12,16 +12,44 @@ export { SessionEndpointError };
  */
 export type TokenProvider = (request: SessionRequest, signal: AbortSignal) => Promise<SessionResponse | LegacySessionResponse>;
 
-/** POSTs the session request to `endpoint` and returns the validated answer. */
+/** A 429 or 503 whose Retry-After is at most this many seconds is asked again after it (twice at most). */
+const RETRY_AFTER_MAX_SECONDS = 3;
+const RETRIES = 2;
+
+/**
+ * POSTs the session request to `endpoint` and returns the validated answer. A busy endpoint that
+ * says to come back within 3 s (429 or 503 with Retry-After) is asked again then: the visitor's
+ * Start goes through a moment later instead of failing.
+ */
 export async function requestSession(
   endpoint: string,
   request: SessionRequest,
   signal: AbortSignal,
   fetchImpl: typeof fetch = fetch,
 ): Promise<SessionResponse> {
-  let res: Response;
+  for (let attempt = 0; ; attempt++) {
+    const res = await postSession(endpoint, request, signal, fetchImpl);
+    const wait = Number(res.headers.get('retry-after') ?? NaN);
+    if ((res.status !== 429 && res.status !== 503) || attempt >= RETRIES || !(wait >= 0 && wait <= RETRY_AFTER_MAX_SECONDS)) {
+      return readSessionAnswer(res);
+    }
+    await res.body?.cancel().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(done, Math.max(wait * 1000, 100));
+      function done() {
+        signal.removeEventListener('abort', done);
+        clearTimeout(timer);
+        if (signal.aborted) reject(signal.reason);
+        else resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+async function postSession(endpoint: string, request: SessionRequest, signal: AbortSignal, fetchImpl: typeof fetch): Promise<Response> {
   try {
-    res = await fetchImpl(endpoint, {
+    return await fetchImpl(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(request),
@@ -32,6 +60,9 @@ export async function requestSession(
     if (signal.aborted) throw cause;
     throw new SessionEndpointError(`the token endpoint ${endpoint} could not be reached`, 0, true, { cause });
   }
+}
+
+async function readSessionAnswer(res: Response): Promise<SessionResponse> {
   let body: unknown;
   const text = await res.text();
   try {
