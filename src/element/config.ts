@@ -57,9 +57,20 @@ export const DEFAULTS = {
 const BCP47 = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 const URLISH = /^(https?:\/\/|\/|\.\.?\/)[^\s]*$/;
 
+/** The page's language around `el`: the nearest `lang`. */
+export function pageLanguage(el: Element): string {
+  return el.closest('[lang]')?.getAttribute('lang') ?? document.documentElement.lang;
+}
+
 /** Parses an element's attributes, its page's language being the nearest `lang` around it. */
 export function parseElement(el: AvatarAttributes & Element): { config: AvatarConfig; problems: string[] } {
-  return parseAttributes(el, el.closest('[lang]')?.getAttribute('lang') ?? document.documentElement.lang);
+  return parseAttributes(el, pageLanguage(el));
+}
+
+/** The conversation language: the `language` attribute if it is a BCP-47 tag, else the page's, else the default. */
+export function conversationLanguage(language: string | null | undefined, fallbackLanguage?: string): string {
+  if (language && BCP47.test(language)) return language;
+  return fallbackLanguage && BCP47.test(fallbackLanguage) ? fallbackLanguage : DEFAULTS.language;
 }
 
 /** Parses the attributes; `fallbackLanguage` is the nearest `lang` in the page. */
@@ -87,16 +98,8 @@ export function parseAttributes(a: AvatarAttributes, fallbackLanguage?: string):
     if (a.voiceRate.trim() !== '' && Number.isFinite(n) && n >= 0.5 && n <= 1.5) config.voiceRate = n;
     else bad('voice-rate', a.voiceRate, 'a number from 0.5 to 1.5');
   }
-  const pageLang = fallbackLanguage && BCP47.test(fallbackLanguage) ? fallbackLanguage : undefined;
-  if (a.language != null && a.language !== '') {
-    if (BCP47.test(a.language)) config.language = a.language;
-    else {
-      bad('language', a.language, 'a BCP-47 tag such as ru or en-US');
-      if (pageLang) config.language = pageLang;
-    }
-  } else if (pageLang) {
-    config.language = pageLang;
-  }
+  config.language = conversationLanguage(a.language, fallbackLanguage);
+  if (a.language && !BCP47.test(a.language)) bad('language', a.language, 'a BCP-47 tag such as ru or en-US');
   if (a.sttModel != null && a.sttModel !== '') {
     if (/^[\w.-]{1,64}$/.test(a.sttModel)) config.sttModel = a.sttModel;
     else bad('stt-model', a.sttModel, 'a Deepgram model name such as nova-2');

@@ -3,7 +3,7 @@ import { property, query } from 'lit/decorators.js';
 import { unlockAudio } from '../avatar/unlock-audio.js';
 import type { ChatMessage, LlmFunction } from '../conversation/llm.js';
 import type { TokenProvider } from '../session/session-client.js';
-import { parseAttributes, parseElement, type AvatarConfig } from './config.js';
+import { conversationLanguage, pageLanguage, parseAttributes, parseElement, type AvatarConfig } from './config.js';
 import type { AvatarState, HeygenAvatarEventDetails, HeygenAvatarEventName } from './events.js';
 import { styles } from './heygen-avatar.styles.js';
 import { renderMicButton } from './mic-button.js';
@@ -195,7 +195,7 @@ export class HeygenAvatar extends LitElement {
 
   /** Until a session runs, a render waits for its language's strings (again if it changed meanwhile): no English first. */
   protected override scheduleUpdate(): void | Promise<unknown> {
-    const pending = this.#session.session ? undefined : stringsPending(parseElement(this).config.language);
+    const pending = this.#session.session ? undefined : stringsPending(conversationLanguage(this.language, pageLanguage(this)));
     return pending ? pending.then(() => this.scheduleUpdate()) : super.scheduleUpdate();
   }
 

@@ -204,12 +204,12 @@ export class AvatarSession {
   /** Mutes or unmutes the microphone (speech recognition stays open). Muting ends the turn with what was said before it. */
   mute(muted: boolean): void {
     this.#muted = muted;
-    const { mic, transcriber } = this.#run;
-    mic?.mute(muted);
-    if (!muted) return;
+    if (!muted) {
+      this.#run.mic?.mute(false);
+      return;
+    }
     this.#events.emit('level', 0);
-    // No audio follows, so Deepgram would not end the turn: once the last frame is out, flush and end it.
-    void mic?.flush().then(() => transcriber?.finalize(true));
+    void this.#closeMicrophone();
   }
 
   /**
@@ -217,13 +217,18 @@ export class AvatarSession {
    * asks the transcriber to flush, so the last words are not lost: they end the turn.
    */
   async talk(pressed: boolean): Promise<void> {
+    if (pressed) this.#run.mic?.mute(false);
+    else await this.#closeMicrophone();
+  }
+
+  /**
+   * Mutes the microphone and ends the turn with what was said: no audio follows, so Deepgram would
+   * not end it. Muting sends the last partial frame; once it is out, the transcriber flushes.
+   */
+  async #closeMicrophone(): Promise<void> {
     const { mic, transcriber } = this.#run;
-    if (pressed) {
-      mic?.mute(false);
-      return;
-    }
-    await mic?.flush();
     mic?.mute(true);
+    await mic?.flush();
     transcriber?.finalize(true);
   }
 
